@@ -1,0 +1,57 @@
+"""Documents -> Chunks: token-aware (tiktoken), cut at sentence boundaries,
+with overlap; ids are stable content hashes."""
+
+from __future__ import annotations
+
+import hashlib
+
+from .text import count_tokens, split_sentences, truncate_tokens
+from .types import Chunk, Document
+
+
+def chunk_id(doc: Document, start: int, text: str) -> str:
+    return hashlib.sha256(f"{doc.content_hash}\x00{start}\x00{text}".encode()).hexdigest()[:16]
+
+
+def _pieces(sentences: list[str], max_tokens: int) -> list[tuple[str, int]]:
+    """Sentences with their token counts; a sentence over the limit is cut."""
+    out = []
+    for s in sentences:
+        n = count_tokens(s)
+        while n > max_tokens:  # rare: a run-on "sentence" (a table, a list)
+            head = truncate_tokens(s, max_tokens)
+            out.append((head, count_tokens(head)))
+            s = s[len(head):].strip()
+            n = count_tokens(s)
+        if s:
+            out.append((s, n))
+    return out
+
+
+def chunk_document(doc: Document, max_tokens: int = 128, overlap: int = 24) -> list[Chunk]:
+    """Greedy packing of whole sentences up to `max_tokens`; each chunk after
+    the first starts with the previous chunk's trailing sentences, up to
+    `overlap` tokens.
+
+    Example: sentences of 50, 50, 50 tokens with max 110 and overlap 60 give
+    chunks [s0 s1] and [s1 s2].
+    """
+    pieces = _pieces(split_sentences(doc.text), max_tokens)
+    chunks: list[Chunk] = []
+    i = 0
+    while i < len(pieces):
+        j, total = i, 0
+        while j < len(pieces) and total + pieces[j][1] <= max_tokens:
+            total += pieces[j][1]
+            j += 1
+        text = " ".join(p[0] for p in pieces[i:j])
+        chunks.append(Chunk(id=chunk_id(doc, i, text), doc_id=doc.id, text=text, start=i, n_tokens=total))
+        if j >= len(pieces):
+            break
+        # step back over trailing sentences that fit in the overlap, never to i
+        k, back = j, 0
+        while k - 1 > i and back + pieces[k - 1][1] <= overlap:
+            k -= 1
+            back += pieces[k][1]
+        i = k
+    return chunks

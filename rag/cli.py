@@ -1,0 +1,210 @@
+"""Command line: `ask "question"` and `rag ingest|index|models|eval`.
+
+Heavy libraries load inside the commands, so `ask --help` is instant."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from .errors import RagError
+
+
+def _fail(e: Exception) -> None:
+    click.echo(f"error: {e}", err=True)
+    sys.exit(1)
+
+
+def _settings(**kw):
+    from pydantic import ValidationError
+
+    from .settings import default_settings
+
+    try:
+        return default_settings(**kw)
+    except ValidationError as e:
+        err = e.errors()[0]
+        raise RagError(f"bad setting {'.'.join(map(str, err['loc']))}: {err['msg']}") from None
+
+
+def _source_line(c) -> str:
+    meta = ", ".join(x for x in (c.outlet, c.date) if x)
+    return f"[{c.n}] {c.title}" + (f" ({meta})" if meta else "") + f"  <{c.doc_id}>"
+
+
+def _quote(text: str, width: int = 160) -> str:
+    return text if len(text) <= width else text[: width - 1].rsplit(" ", 1)[0] + "…"
+
+
+def render_text(a) -> str:
+    lines = [a.answer, ""]
+    if a.abstained:
+        lines.append("Closest passages:")
+        for p in a.evidence[:3]:
+            lines.append(f"  - {p.doc.title} <{p.doc.id}>")
+            lines.append(f'    "{_quote(p.text)}"')
+    else:
+        lines.append("Sources:")
+        for c in a.citations:
+            lines.append("  " + _source_line(c))
+            lines.append(f'      "{_quote(c.text)}"')
+    if a.removed:
+        lines.append("")
+        lines.append("Removed, not supported by the cited passages:")
+        for r in a.removed:
+            lines.append(f"  - {r['text']}")
+    return "\n".join(lines)
+
+
+def _stream_preview():
+    """A transient live preview of the model's tokens on a terminal's stderr;
+    the checked answer replaces it."""
+    if not sys.stderr.isatty():
+        return None, None
+    from rich.console import Console
+    from rich.live import Live
+    from rich.text import Text
+
+    buf = []
+    live = Live(Text(""), console=Console(stderr=True), transient=True, refresh_per_second=12)
+
+    def on_token(piece: str) -> None:
+        buf.append(piece)
+        live.update(Text("".join(buf), style="dim"))
+
+    return live, on_token
+
+
+def _answer_one(rt, question: str, as_json: bool, top_k: int | None) -> None:
+    from .pipeline import answer
+
+    live, on_token = (None, None) if as_json else _stream_preview()
+    if live is not None:
+        with live:
+            a = answer(question, rt.index, rt.embedder, rt.llm, rt.settings, on_token=on_token, top_k=top_k)
+    else:
+        a = answer(question, rt.index, rt.embedder, rt.llm, rt.settings, top_k=top_k)
+    if as_json:
+        click.echo(json.dumps(a.to_json(), ensure_ascii=False))
+    else:
+        click.echo(render_text(a))
+
+
+@click.command(context_settings={"help_option_names": ["-h", "--help"]})
+@click.argument("question", required=False)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object (the ask --json contract).")
+@click.option("--model", "-m", default=None, help="LLM: default, fast, tiny, or a path to a .gguf file.")
+@click.option("-k", "top_k", type=click.IntRange(1, 12), default=None, help="Passages given to the model (default 4).")
+@click.option("--index", "index_dir", type=click.Path(path_type=Path), default=None, help="Index folder (default index/).")
+def ask(question, as_json, model, top_k, index_dir):
+    """Answer QUESTION from the articles, citing the passages it used.
+
+    \b
+    Examples:
+      ask "what tariff rate?"
+      ask --json "how long was the call?"
+      printf 'q1\\nq2\\n' | ask --json -     # one JSON object per line
+      ask --model fast -k 6 "what did China agree to buy?"
+
+    The first run builds the index of seeds/ and assembles the model.
+    """
+    try:
+        if question is None:
+            raise RagError('no question; try: ask "what tariff rate?" (or `ask --help`)')
+        settings = _settings(model=model, index_dir=index_dir, top_k=top_k)
+        from .pipeline import clean_question
+
+        if question != "-":
+            clean_question(question, settings.max_question_chars)  # refuse bad input before loading models
+        from . import runtime
+
+        rt = runtime.load(settings)
+        if question == "-":
+            for line in sys.stdin:
+                if not line.strip():
+                    continue
+                try:
+                    _answer_one(rt, line, as_json, top_k)
+                except RagError as e:  # one bad line does not end the batch
+                    click.echo(json.dumps({"question": line.strip(), "error": str(e)}) if as_json else f"error: {e}")
+                sys.stdout.flush()
+        else:
+            _answer_one(rt, question, as_json, top_k)
+    except RagError as e:
+        _fail(e)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def rag():
+    """Local, offline Q&A over news articles: ingest, index, models, eval."""
+
+
+@rag.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--index", "index_dir", type=click.Path(path_type=Path), default=None, help="Index folder (default index/).")
+def ingest(paths, index_dir):
+    """Add article files or folders (.txt, .md, .html) to the index."""
+    try:
+        settings = _settings(index_dir=index_dir)
+        from . import indexing
+        from .embed import SentenceTransformerEmbedder
+
+        idx, report, added = indexing.ingest(settings, SentenceTransformerEmbedder(settings.embedder), list(paths))
+        for w in report.warnings:
+            click.echo(f"warning: {w}", err=True)
+        for path, why in report.skipped:
+            click.echo(f"skipped {path}: {why}", err=True)
+        click.echo(f"added {added} article(s); the index holds {len(idx.docs)} article(s), {len(idx.chunks)} chunks.")
+    except RagError as e:
+        _fail(e)
+
+
+@rag.command()
+@click.option("--rebuild", is_flag=True, help="Rebuild from the stored articles (or seeds/ when empty).")
+@click.option("--index", "index_dir", type=click.Path(path_type=Path), default=None, help="Index folder (default index/).")
+def index(rebuild, index_dir):
+    """Show the index, or rebuild it."""
+    try:
+        settings = _settings(index_dir=index_dir)
+        from . import indexing, store
+        from .embed import SentenceTransformerEmbedder
+
+        emb = SentenceTransformerEmbedder(settings.embedder)
+        idx = indexing.rebuild(settings, emb) if rebuild else store.Index.load(settings.index_dir, indexing.index_params(settings, emb))
+        m = idx.manifest
+        click.echo(f"{settings.index_dir}: {m['n_docs']} articles, {m['n_chunks']} chunks, embedder {m['embedder']} "
+                   f"({m['dim']}d), chunks of {m['chunk_tokens']} tokens with {m['chunk_overlap']} overlap, built {m['created']}")
+    except RagError as e:
+        _fail(e)
+
+
+@rag.command()
+@click.argument("names", nargs=-1)
+def models(names):
+    """Assemble and check models (default: all installed)."""
+    try:
+        settings = _settings()
+        from .errors import ModelNotInstalled
+        from .models import registry, resolve
+
+        for key in names or registry(settings.models_dir):
+            try:
+                path, name, _ = resolve(key, settings.models_dir)
+                click.echo(f"{key}: {name} ready at {path}")
+            except ModelNotInstalled as e:
+                if names:
+                    raise
+                click.echo(f"{key}: {e}")
+    except RagError as e:
+        _fail(e)
+
+
+def ask_main():
+    ask(prog_name="ask")
+
+
+def rag_main():
+    rag(prog_name="rag")

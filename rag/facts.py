@@ -1,0 +1,159 @@
+"""Checkable facts in a sentence: numbers, percentages, money, dates and
+proper names, normalized so "30 percent" = "30%" and "$295 billion" =
+"295 billion dollars"."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from .text import stopwords
+
+MONTHS = {m: i for i, m in enumerate(
+    ["january", "february", "march", "april", "may", "june", "july", "august", "september",
+     "october", "november", "december"], start=1)}
+MONTHS.update({m[:3]: i for m, i in list(MONTHS.items())})
+MONTHS["sept"] = 9
+SCALES = {"thousand": 1e3, "million": 1e6, "m": 1e6, "mn": 1e6, "billion": 1e9, "bn": 1e9, "b": 1e9,
+          "trillion": 1e12, "tn": 1e12}
+WORD_NUMBERS = {w: i for i, w in enumerate(
+    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen "
+    "sixteen seventeen eighteen nineteen twenty".split())}
+WORD_NUMBERS.update({"thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80,
+                     "ninety": 90, "hundred": 100})
+
+_NUM = r"(?P<num>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)"
+_SCALE = r"(?:\s*(?P<scale>thousand|million|billion|trillion|bn|mn|tn|m|b)\b)?"
+_QUANTITY = re.compile(
+    r"(?P<cur>\$|US\$|USD\s?)?\s?" + _NUM + _SCALE +
+    r"(?:\s*(?P<pct>%|percent\b|per cent\b|percentage points?\b)|\s*(?P<dollars>(?:US\s)?dollars\b|USD\b))?",
+    re.I)
+_WORDNUM = re.compile(r"\b(" + "|".join(WORD_NUMBERS) + r")\b(?:\s*(percent|per cent)\b)?", re.I)
+_MONTH = "(?P<month>" + "|".join(sorted(MONTHS, key=len, reverse=True)) + r")\.?"
+_DATE_MD = re.compile(r"\b" + _MONTH + r"\s+(?P<day>\d{1,2})(?:st|nd|rd|th)?\b(?!\s*(?:%|percent|million|billion))", re.I)
+_DATE_DM = re.compile(r"\b(?P<day>\d{1,2})(?:st|nd|rd|th)?\s+(?:of\s+)?" + _MONTH + r"\b", re.I)
+_MONTH_ONLY = re.compile(r"\b" + _MONTH + r"\b", re.I)
+_NAME = re.compile(r"\b(?:[A-Z][a-z]+(?:[-'][A-Z]?[a-z]+)*|[A-Z]{2,}s?|(?:[A-Z]\.){2,})")
+
+
+@dataclass(frozen=True, order=True)
+class Fact:
+    kind: str  # "pct" | "money" | "num" | "year" | "date" | "month" | "name"
+    value: object  # float for quantities, "m-d" for dates, int for months, str for names
+    surface: str = ""  # the words as written, for display; not part of equality
+
+    def __eq__(self, other):
+        return isinstance(other, Fact) and (self.kind, self.value) == (other.kind, other.value)
+
+    def __hash__(self):
+        return hash((self.kind, self.value))
+
+
+def _number(s: str) -> float:
+    return float(s.replace(",", ""))
+
+
+def quantities(text: str) -> list[Fact]:
+    """Numbers with their kind and scale.
+
+    >>> [(f.kind, f.value) for f in quantities("cut to 30 percent, a $295 billion gap")]
+    [('pct', 30.0), ('money', 295000000000.0)]
+    """
+    out: list[Fact] = []
+    taken: list[tuple[int, int]] = []
+    for m in _DATE_MD.finditer(text):
+        taken.append(m.span("day"))
+    for m in _DATE_DM.finditer(text):
+        taken.append(m.span("day"))
+    for m in _QUANTITY.finditer(text):
+        if any(a <= m.start("num") < b for a, b in taken):
+            continue
+        value = _number(m.group("num"))
+        scale = (m.group("scale") or "").lower()
+        # "m"/"b" only count as scales right after money ("$5m"), not as words
+        if scale in {"m", "b"} and not m.group("cur"):
+            scale = ""
+        value *= SCALES.get(scale, 1.0)
+        if m.group("pct"):
+            kind = "pct"
+        elif m.group("cur") or m.group("dollars"):
+            kind = "money"
+        elif not scale and value.is_integer() and 1900 <= value <= 2100:
+            kind = "year"
+        else:
+            kind = "num"
+        out.append(Fact(kind, value, m.group(0).strip()))
+    for m in _WORDNUM.finditer(text):
+        out.append(Fact("pct" if m.group(2) else "num", float(WORD_NUMBERS[m.group(1).lower()]), m.group(0)))
+    return out
+
+
+def dates(text: str) -> list[Fact]:
+    """Month-day dates and months. "May" counts as a month only beside a number
+    or after "in"/"of"/"since" (it is also a verb).
+
+    >>> sorted((f.kind, f.value) for f in dates("On Feb. 4 and 4 February; in April"))
+    [('date', '2-4'), ('date', '2-4'), ('month', 4)]
+    """
+    out, spans = [], []
+    for rx in (_DATE_MD, _DATE_DM):
+        for m in rx.finditer(text):
+            month = MONTHS[m.group("month").lower().rstrip(".")]
+            out.append(Fact("date", f"{month}-{int(m.group('day'))}", m.group(0)))
+            spans.append(m.span())
+    for m in _MONTH_ONLY.finditer(text):
+        if any(a <= m.start() < b for a, b in spans):
+            continue
+        word = m.group("month")
+        if word.lower() == "may" or len(word.rstrip(".")) <= 4 and word.lower() not in MONTHS or word[0].islower():
+            before = text[max(0, m.start() - 7):m.start()].lower()
+            after = text[m.end():m.end() + 6]
+            if not (re.search(r"\b(in|of|since|until|by)\s+$", before) and word[0].isupper()) and not re.match(r"\s*\d", after):
+                continue
+        out.append(Fact("month", MONTHS[word.lower().rstrip(".")], word))
+    return out
+
+
+def names(text: str) -> list[Fact]:
+    """Capitalized words that are not the first word of a sentence, months or
+    stopwords; "U.S." reads as "US"."""
+    out = []
+    stop = stopwords()
+    for m in _NAME.finditer(text):
+        word = m.group(0)
+        start = m.start()
+        before = text[:start].rstrip()
+        if not before or before[-1] in ".!?:\"“(":
+            continue  # sentence-initial: capitalized by grammar, not by name
+        key = word.replace(".", "").lower()
+        if key in stop or key in MONTHS:
+            continue
+        out.append(Fact("name", key, word))
+    return out
+
+
+def extract(text: str) -> set[Fact]:
+    return set(quantities(text)) | set(dates(text)) | set(names(text))
+
+
+def matches(fact: Fact, pool: set[Fact], pool_text: str) -> bool:
+    """Is `fact` stated in the passage whose facts are `pool`?
+
+    Quantities match by value (a percentage only a percentage); a month
+    matches a date in that month; a name matches its word in the text."""
+    if fact.kind == "name":
+        low = pool_text.lower().replace(".", "")
+        return re.search(r"\b" + re.escape(fact.value.rstrip("s")), low) is not None
+    if fact.kind == "month":
+        return any(f.kind == "month" and f.value == fact.value or
+                   f.kind == "date" and str(f.value).split("-")[0] == str(fact.value) for f in pool)
+    if fact.kind == "date":
+        return fact in pool
+    for f in pool:
+        if f.kind in {"name", "month", "date"}:
+            continue
+        if (fact.kind == "pct") != (f.kind == "pct"):
+            continue
+        if abs(float(f.value) - float(fact.value)) <= 1e-9 * max(1.0, abs(float(f.value))):
+            return True
+    return False

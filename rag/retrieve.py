@@ -1,0 +1,124 @@
+"""Hybrid retrieval (FAISS dense + BM25, fused by reciprocal rank), then
+sentence-level evidence: the best sentences of the best chunks, diverse
+across articles, packed into a token budget as numbered passages."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .embed import Embedder
+from .settings import Settings
+from .store import Index
+from .text import content_words, count_tokens, split_sentences
+from .types import Hit, Passage
+
+
+def rrf(rankings: list[list[int]], k: int = 60) -> dict[int, float]:
+    """Reciprocal rank fusion: sum of 1/(k + rank) over the rankings.
+
+    >>> sorted(rrf([[7, 3], [3]], k=1).items())
+    [(3, 1.0), (7, 0.5)]
+    """
+    scores: dict[int, float] = {}
+    for ranking in rankings:
+        for rank, i in enumerate(ranking, start=1):
+            scores[i] = scores.get(i, 0.0) + 1.0 / (k + rank)
+    return scores
+
+
+def bm25_scores(bm25, terms: list[str]) -> np.ndarray | None:
+    """BM25 scores of every document for `terms`; None when no term is known."""
+    known = [t for t in terms if t in bm25.vocab_dict]
+    return bm25.get_scores(known) if known else None
+
+
+def _top(scores: np.ndarray, n: int) -> list[int]:
+    n = min(n, len(scores))
+    part = np.argpartition(-scores, n - 1)[:n]
+    return [int(i) for i in part[np.argsort(-scores[part])]]
+
+
+def search(index: Index, qvec: np.ndarray, question: str, settings: Settings, limit: int = 12) -> list[Hit]:
+    """Chunks ranked by RRF of dense and BM25 rankings."""
+    if not index.chunks:
+        return []
+    n = settings.candidates
+    _, ids = index.faiss_index.search(qvec[None, :], min(n, len(index.chunks)))
+    rankings = [[int(i) for i in ids[0] if i >= 0]]
+    lex = bm25_scores(index.bm25, content_words(question))
+    if lex is not None:
+        rankings.append([i for i in _top(lex, n) if lex[i] > 0])
+    fused = rrf(rankings, settings.rrf_k)
+    order = sorted(fused, key=lambda i: -fused[i])[:limit]
+    dense = index.vectors[order] @ qvec if order else np.zeros(0)
+    return [Hit(index.chunks[i], fused[i], r, float(d)) for r, (i, d) in enumerate(zip(order, dense), start=1)]
+
+
+@dataclass(frozen=True)
+class Sentence:
+    text: str
+    hit: Hit
+    pos: int  # position within its chunk
+    dense: float  # cosine with the question
+    score: float  # fused rank score
+
+
+def score_sentences(hits: list[Hit], qvec: np.ndarray, question: str, embedder: Embedder,
+                    rrf_k: int = 60) -> list[Sentence]:
+    """Every sentence of the hits, ranked by RRF of dense and BM25 rankings
+    over the sentences themselves; duplicates from overlapping chunks once."""
+    import bm25s
+
+    seen: set[tuple[str, str]] = set()
+    items: list[tuple[str, Hit, int]] = []
+    for h in hits:
+        for pos, s in enumerate(split_sentences(h.chunk.text)):
+            key = (h.chunk.doc_id, s)
+            if key not in seen and len(s) > 1:
+                seen.add(key)
+                items.append((s, h, pos))
+    if not items:
+        return []
+    dense = embedder.embed([s for s, _, _ in items]) @ qvec
+    rankings = [list(np.argsort(-dense))]
+    bm = bm25s.BM25()
+    bm.index([content_words(s) or ["_"] for s, _, _ in items], show_progress=False)
+    lex = bm25_scores(bm, content_words(question))
+    if lex is not None:
+        rankings.append([i for i in np.argsort(-lex) if lex[i] > 0])
+    fused = rrf([[int(i) for i in r] for r in rankings], rrf_k)
+    out = [Sentence(s, h, pos, float(dense[i]), fused.get(i, 0.0)) for i, (s, h, pos) in enumerate(items)]
+    return sorted(out, key=lambda x: -x.score)
+
+
+def pack(sentences: list[Sentence], index: Index, settings: Settings, top_k: int | None = None) -> list[Passage]:
+    """Best sentences -> at most `top_k` numbered passages (one per chunk,
+    sentences in document order), at most `max_per_doc` per article, within
+    `context_tokens`."""
+    top_k = top_k or settings.top_k
+    chosen: dict[str, list[Sentence]] = {}  # chunk id -> its chosen sentences
+    per_doc: dict[str, int] = {}
+    budget = settings.context_tokens
+    for s in sentences:
+        cid, did = s.hit.chunk.id, s.hit.chunk.doc_id
+        if cid not in chosen and (len(chosen) >= top_k or per_doc.get(did, 0) >= settings.max_per_doc):
+            continue
+        cost = count_tokens(s.text) + (12 if cid not in chosen else 0)  # 12: the passage's frame
+        if cost > budget:
+            continue
+        budget -= cost
+        if cid not in chosen:
+            chosen[cid] = []
+            per_doc[did] = per_doc.get(did, 0) + 1
+        chosen[cid].append(s)
+        if budget < 20:
+            break
+    passages = []
+    for n, (cid, ss) in enumerate(chosen.items(), start=1):
+        ss = sorted(ss, key=lambda x: x.pos)
+        chunk = ss[0].hit.chunk
+        passages.append(Passage(n=n, chunk=chunk, doc=index.docs[chunk.doc_id],
+                                text=" ".join(x.text for x in ss), relevance=max(x.dense for x in ss)))
+    return passages

@@ -1,0 +1,38 @@
+"""Building the real parts from settings, once, at the edge."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .embed import SentenceTransformerEmbedder
+from .llm import LlamaCppLLM
+from .settings import Settings
+from .store import Index
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    embedder: SentenceTransformerEmbedder
+    index: Index
+    llm: LlamaCppLLM | None
+
+
+def make_llm(settings: Settings):
+    """The LLM named by settings: an OpenAI-compatible server when `llm_url`
+    is set, else llama.cpp in-process (assembling the model on first use)."""
+    from .models import resolve
+
+    path, name, chat_format = resolve(settings.model, settings.models_dir)
+    return LlamaCppLLM(path, name, chat_format, n_ctx=settings.n_ctx, n_threads=settings.n_threads)
+
+
+def load(settings: Settings, with_llm: bool = True) -> Runtime:
+    from . import indexing
+
+    llm = make_llm(settings) if with_llm else None  # fail fast on a missing model
+    embedder = SentenceTransformerEmbedder(settings.embedder)
+    index = indexing.ensure(settings, embedder)
+    if llm is not None:
+        llm.warm_up()
+    return Runtime(settings, embedder, index, llm)

