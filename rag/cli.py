@@ -208,3 +208,27 @@ def ask_main():
 
 def rag_main():
     rag(prog_name="rag")
+
+
+@rag.command("eval")
+@click.option("--model", "-m", default="default", help="LLM to evaluate: default, fast, tiny or a GGUF path.")
+@click.option("--limit", type=int, default=None, help="Only the first N gold items.")
+@click.option("--no-baseline", is_flag=True, help="Skip the extractive (no-LLM) baseline row.")
+@click.option("--check", "check_", is_flag=True, help="Exit non-zero when a score is under eval/thresholds.toml.")
+@click.option("--index", "index_dir", type=click.Path(path_type=Path), default=None, help="Index folder (default index/).")
+def eval_cmd(model, limit, no_baseline, check_, index_dir):
+    """Score the whole system on the gold set (eval/gold.jsonl)."""
+    try:
+        from eval import harness
+
+        settings = _settings(model=model, index_dir=index_dir)
+        report = harness.evaluate(settings, limit=limit, baseline=not no_baseline)
+        click.echo(harness.markdown(report).split("## Failed")[0])
+        if check_:
+            bad = harness.check(report, harness.thresholds())
+            for b in bad:
+                click.echo(f"below threshold: {b}", err=True)
+            if bad:
+                sys.exit(1)
+    except RagError as e:
+        _fail(e)

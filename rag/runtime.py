@@ -35,4 +35,5 @@ def load(settings: Settings, with_llm: bool = True) -> Runtime:
     index = indexing.ensure(settings, embedder)
     if llm is not None:
         llm.warm_up()
+    embedder.warm_up()
     return Runtime(settings, embedder, index, llm)

@@ -1,0 +1,188 @@
+"""The eval harness: runs the real pipeline on the gold set and scores it.
+
+`rag eval` writes eval/reports/<model>/report.{json,md} and scores.png, with
+an extractive no-LLM baseline row, and compares to eval/thresholds.toml."""
+
+from __future__ import annotations
+
+import json
+import time
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import scoring as S
+
+HERE = Path(__file__).resolve().parent
+GOLD = HERE / "gold.jsonl"
+THRESHOLDS = HERE / "thresholds.toml"
+ANSWERABLE = {"fact", "multi", "conflict"}
+METRICS = ["recall_at_k", "mrr", "accuracy", "token_f1", "citation_precision", "citation_coverage",
+           "refusal_precision", "refusal_recall", "refusal_f1", "conflict_coverage"]
+
+
+def load_gold(path: Path = GOLD) -> list[dict]:
+    with open(path, encoding="utf-8") as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+@dataclass
+class Row:
+    item: dict
+    out: dict  # the ask --json object
+
+    @property
+    def answerable(self) -> bool:
+        return self.item["kind"] in ANSWERABLE
+
+
+def score(rows: list[Row], k: int = 5) -> dict:
+    """All metrics over the rows of one system."""
+    ans = [r for r in rows if r.answerable]
+    una = [r for r in rows if not r.answerable]
+    ranks = [S.first_rank([p["text"] for p in r.out["passages"]], [q["text"] for q in r.item["quotes"]]) for r in ans]
+    answered = [r for r in ans if not r.out["abstained"]]
+    cites = [(r, c) for r in answered for c in r.out["citations"]]
+    valid = [S.citation_valid(c["text"], [q["text"] for q in r.item["quotes"]], r.item["answers"]) for r, c in cites]
+    covered = [any(S.citation_valid(c["text"], [q["text"] for q in r.item["quotes"]], r.item["answers"])
+                   for c in r.out["citations"]) for r in answered]
+    tp = sum(r.out["abstained"] for r in una)
+    fp = sum(r.out["abstained"] for r in ans)
+    rp, rr, rf = S.prf(tp, fp, len(una) - tp)
+    conflicts = [r for r in rows if r.item["kind"] == "conflict"]
+    lat = [r.out["timings_ms"]["total"] for r in rows]
+    return {
+        "n": len(rows),
+        "recall_at_k": S.mean([x is not None and x <= k for x in ranks]),
+        "mrr": S.mean([1 / x if x else 0.0 for x in ranks]),
+        "accuracy": S.mean([S.any_alias(r.out["answer"], r.item["answers"]) and not r.out["abstained"] for r in ans]),
+        "token_f1": S.mean([S.token_f1(r.out["answer"], r.item["answers"]) for r in ans]),
+        "citation_precision": S.mean(valid),
+        "citation_coverage": S.mean(covered) if answered else 0.0,
+        "refusal_precision": rp, "refusal_recall": rr, "refusal_f1": rf,
+        "hallucinations": len(una) - tp,
+        "false_refusals": fp,
+        "conflict_coverage": S.mean([S.versions_covered(r.out["answer"], [v["answers"] for v in r.item["versions"]])
+                                     for r in conflicts]),
+        "conflicts_flagged": S.mean([bool(r.out["conflicts"]) for r in conflicts]),
+        "latency_p50_ms": S.percentile(lat, 0.5), "latency_p90_ms": S.percentile(lat, 0.9),
+        "prompt_tokens_mean": S.mean([r.out.get("prompt_tokens", 0) for r in rows]),
+    }
+
+
+def failed(row: Row) -> str | None:
+    """Why an item failed, or None."""
+    if not row.answerable:
+        return None if row.out["abstained"] else "answered an unanswerable question"
+    if row.out["abstained"]:
+        return "refused an answerable question"
+    if row.item["kind"] == "conflict" and not S.versions_covered(row.out["answer"], [v["answers"] for v in row.item["versions"]]):
+        return "did not name every version"
+    if not S.any_alias(row.out["answer"], row.item["answers"]):
+        return "wrong answer"
+    return None
+
+
+def run_system(gold: list[dict], rt, llm, progress=None) -> list[Row]:
+    from rag.pipeline import answer
+
+    rows = []
+    for item in gold:
+        a = answer(item["question"], rt.index, rt.embedder, llm, rt.settings)
+        rows.append(Row(item, a.to_json()))
+        if progress:
+            progress(1)
+    return rows
+
+
+def evaluate(settings, limit: int | None = None, baseline: bool = True, out_dir: Path | None = None) -> dict:
+    """Run the gold set through the real pipeline (and the extractive
+    baseline); write the reports; return {"systems": {...}, ...}."""
+    from rag import runtime
+    from rag.progress import progress_bar
+
+    gold = load_gold()[:limit] if limit else load_gold()
+    rt = runtime.load(settings)
+    systems: dict[str, list[Row]] = {}
+    t0 = time.perf_counter()
+    if baseline:
+        with progress_bar("eval: extractive baseline", total=len(gold)) as adv:
+            systems["extractive (no LLM)"] = run_system(gold, rt, None, adv)
+    with progress_bar(f"eval: {rt.llm.id}", total=len(gold)) as adv:
+        systems[rt.llm.id] = run_system(gold, rt, rt.llm, adv)
+    report = {
+        "model": rt.llm.id, "model_key": settings.model, "n_items": len(gold),
+        "wall_s": round(time.perf_counter() - t0, 1),
+        "settings": json.loads(settings.model_dump_json()),
+        "systems": {name: score(rows) for name, rows in systems.items()},
+        "failures": [{"id": r.item["id"], "kind": r.item["kind"], "question": r.item["question"],
+                      "why": failed(r), "answer": r.out["answer"], "expected": r.item["answers"]}
+                     for r in systems[rt.llm.id] if failed(r)],
+        "items": [{"id": r.item["id"], **{k: r.out[k] for k in ("answer", "abstained", "mode", "timings_ms", "prompt_tokens", "notes")}}
+                  for r in systems[rt.llm.id]],
+    }
+    out_dir = out_dir or HERE / "reports" / settings.model.replace("/", "_")
+    write_reports(report, out_dir)
+    return report
+
+
+def write_reports(report: dict, out_dir: Path) -> None:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / "report.json").write_text(json.dumps(report, indent=1, ensure_ascii=False), "utf-8")
+    (out_dir / "report.md").write_text(markdown(report), "utf-8")
+    chart(report, out_dir / "scores.png")
+
+
+def markdown(report: dict) -> str:
+    names = list(report["systems"])
+    cols = METRICS + ["hallucinations", "false_refusals", "latency_p50_ms", "latency_p90_ms", "prompt_tokens_mean"]
+    lines = [f"# Eval report: {report['model']}", "",
+             f"{report['n_items']} gold items, {report['wall_s']} s. Thresholds: eval/thresholds.toml.", "",
+             "| metric | " + " | ".join(names) + " |", "|---|" + "---|" * len(names)]
+    for c in cols:
+        lines.append(f"| {c} | " + " | ".join(str(report["systems"][n].get(c)) for n in names) + " |")
+    lines += ["", f"## Failed items ({len(report['failures'])})", "", "| id | kind | question | why | answer | expected |", "|---|---|---|---|---|---|"]
+    for f in report["failures"]:
+        cell = lambda s: str(s).replace("|", "\\|").replace("\n", " ")[:220]
+        lines.append(f"| {f['id']} | {f['kind']} | {cell(f['question'])} | {f['why']} | {cell(f['answer'])} | {cell(', '.join(f['expected']))} |")
+    return "\n".join(lines) + "\n"
+
+
+def chart(report: dict, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    names = list(report["systems"])
+    x = np.arange(len(METRICS))
+    w = 0.8 / len(names)
+    fig, ax = plt.subplots(figsize=(11, 4.2))
+    for i, n in enumerate(names):
+        ax.bar(x + i * w, [report["systems"][n][m] for m in METRICS], w, label=n)
+    ax.set_xticks(x + w * (len(names) - 1) / 2, METRICS, rotation=30, ha="right")
+    ax.set_ylim(0, 1.05)
+    ax.set_title(f"Gold-set scores ({report['n_items']} items)")
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def thresholds(path: Path = THRESHOLDS) -> dict:
+    with open(path, "rb") as f:
+        return tomllib.load(f)
+
+
+def check(report: dict, limits: dict) -> list[str]:
+    """Scores under their threshold ('max_' keys are upper bounds)."""
+    got = report["systems"][report["model"]]
+    bad = []
+    for key, limit in limits.get(report["model_key"], {}).items():
+        if key.startswith("max_"):
+            if got[key[4:]] > limit:
+                bad.append(f"{key[4:]} = {got[key[4:]]} > {limit}")
+        elif got[key] < limit:
+            bad.append(f"{key} = {got[key]} < {limit}")
+    return bad
