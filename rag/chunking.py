@@ -44,7 +44,7 @@ def chunk_document(doc: Document, max_tokens: int = 128, overlap: int = 24) -> l
         while j < len(pieces) and total + pieces[j][1] <= max_tokens:
             total += pieces[j][1]
             j += 1
-        text = " ".join(p[0] for p in pieces[i:j])
+        text = "\n".join(p[0] for p in pieces[i:j])  # lines keep headlines apart from sentences
         chunks.append(Chunk(id=chunk_id(doc, i, text), doc_id=doc.id, text=text, start=i, n_tokens=total))
         if j >= len(pieces):
             break

@@ -3,17 +3,18 @@ values for what the question asks."""
 
 from __future__ import annotations
 
+import math
 import re
 
 from . import facts as F
-from .text import split_sentences
+from .text import content_words, split_sentences
 from .types import Conflict, Passage
 
-_QUAL = re.compile(r"(?:\b(?:over|about|around|nearly|almost|roughly|more than|less than|at least|up to|some)\s+)$", re.I)
+_QUAL = re.compile(r"(?:\b(?:over|about|around|nearly|almost|roughly|more than|less than|at least|up to|some|to)\s+)$", re.I)
 
 
 def asked_kinds(question: str) -> set[str]:
-    """Which kinds of value a question asks for ("" = unclear).
+    """Which kinds of value a question asks for (empty = unclear).
 
     >>> sorted(asked_kinds("what tariff rate?"))
     ['pct']
@@ -24,9 +25,11 @@ def asked_kinds(question: str) -> set[str]:
     kinds = set()
     if re.search(r"\b(rate|percent|percentage|%|share|level|tariffs?|duties|duty)\b", q):
         kinds.add("pct")
-    if re.search(r"\b(how much|worth|value|cost|deficit|surplus|imbalance|dollars?|billion|million|spent|trade)\b", q):
+    if re.search(r"\b(how much|worth|value|cost|deficit|surplus|imbalance|dollars?|billion|million|spent|size|large|big)\b", q):
         kinds.add("money")
-    if re.search(r"\b(when|what month|which month|date|day)\b", q):
+    if re.search(r"\b(date|day|time)\b", q):
+        kinds.add("date")
+    elif re.search(r"\b(when|month)\b", q):
         kinds |= {"date", "month"}
     if re.search(r"\b(how many|number of|how long)\b", q):
         kinds.add("num")
@@ -34,51 +37,81 @@ def asked_kinds(question: str) -> set[str]:
 
 
 def _with_qualifier(sentence: str, surface: str) -> str:
+    """The value as written, with a qualifier before it: "over 40%"."""
     i = sentence.find(surface)
-    if i < 0:
-        return surface
-    m = _QUAL.search(sentence[max(0, i - 14):i])
-    return (m.group(0) + surface) if m else surface
+    m = _QUAL.search(sentence[max(0, i - 14):i]) if i >= 0 else None
+    if m and m.group(0).strip().lower() != "to":
+        return m.group(0) + surface
+    return surface
 
 
-def _values(p: Passage, kinds: set[str]) -> list[tuple[F.Fact, str]]:
-    out = []
-    for s in split_sentences(p.text):
-        fs = [f for f in F.quantities(s) + F.dates(s) if f.kind in kinds]
-        out.extend((f, s) for f in fs)
-    return out
+def closeness(sentence: str, f: F.Fact, weights: dict[str, float]) -> float:
+    """How near a value sits to the question's words, each weighted (idf)."""
+    low = sentence.lower()
+    pos = low.find(f.surface.lower())
+    total = 0.0
+    for t, w in weights.items():
+        for m in re.finditer(r"\b" + re.escape(t), low):
+            total += w / (1 + abs(pos - m.start()) / 8)  # ~8 characters a word
+    return total
 
 
-def find(question: str, passages: list[Passage], margin: float = 0.12) -> list[Conflict]:
-    """One Conflict per asked kind where two articles near the top of the
-    evidence state values with nothing in common, e.g. tariffs "to 30%" in
-    one article and "over 40%" in another."""
+def best_value(sentence: str, kinds: set[str], weights: dict[str, float]) -> F.Fact | None:
+    """The value of an asked kind that sits closest to the question's
+    distinctive words."""
+    values = [f for f in F.quantities(sentence) + F.dates(sentence) if f.kind in kinds]
+    if not values:
+        return None
+    return max(values, key=lambda f: closeness(sentence, f, weights))
+
+
+def find(question: str, passages: list[Passage], scores: dict[str, float] | None = None,
+         margin: float = 0.12) -> list[Conflict]:
+    """Where two articles near the top of the evidence give different values
+    of the asked kind (e.g. tariffs "to 30%" in one, "over 40%" in
+    another): one Conflict listing each article's value with its passage.
+
+    `scores` maps a sentence to its cosine with the question; sentences
+    are tried best first within each passage."""
     kinds = asked_kinds(question)
     if not kinds or not passages:
         return []
+    scores = scores or {}
     best = max(p.relevance for p in passages)
-    near = [p for p in passages if p.relevance >= best - margin]
-    conflicts = []
-    for kind in sorted(kinds):
-        by_doc: dict[str, list[tuple[F.Fact, str, Passage]]] = {}
-        for p in near:
-            for f, s in _values(p, {kind} | ({"date"} if kind == "month" else set())):
-                by_doc.setdefault(p.doc.id, []).append((f, s, p))
-        if len(by_doc) < 2:
+    terms = [t for t in dict.fromkeys(content_words(question)) if not t.isdigit()]
+
+    cands = []  # (passage, sentence): sentences about as relevant as the best one
+    for p in passages:
+        for x in split_sentences(p.text):
+            if scores.get(x, p.relevance) >= best - margin:
+                cands.append((p, x))
+    if not cands:
+        return []
+    # idf of each question term over the candidate sentences: a term in every
+    # candidate tells nothing; a rare one ("deficit") tells which value is meant
+    n = len(cands)
+    weights = {}
+    for t in terms:
+        df = sum(t in content_words(x) for _, x in cands)
+        if 0 < df < n:
+            weights[t] = math.log(n / df)
+    chosen: dict[str, tuple[float, F.Fact, str, Passage]] = {}
+    for p, x in cands:
+        f = best_value(x, kinds, weights)
+        if f is None:
             continue
-        sets = {d: {(f.kind, f.value) for f, _, _ in vs} for d, vs in by_doc.items()}
-        docs = list(by_doc)
-        disjoint = any(not (sets[a] & sets[b]) for i, a in enumerate(docs) for b in docs[i + 1:])
-        if not disjoint:
+        fit = closeness(x, f, weights) + scores.get(x, p.relevance)
+        if p.doc.id not in chosen or fit > chosen[p.doc.id][0]:
+            chosen[p.doc.id] = (fit, f, x, p)
+    chosen = {d: v[1:] for d, v in chosen.items()}
+    distinct = {(f.kind, f.value) for f, _, _ in chosen.values()}
+    if len(chosen) < 2 or len(distinct) < 2:
+        return []
+    values, seen = [], set()
+    for d, (f, s, p) in chosen.items():
+        if (f.kind, f.value) in seen:
             continue
-        values, seen = [], set()
-        for d in docs:
-            f, s, p = by_doc[d][0]  # the first value in the best passage of that article
-            if (f.kind, f.value) in seen:
-                continue
-            seen.add((f.kind, f.value))
-            values.append({"value": _with_qualifier(s, f.surface), "n": p.n, "doc_id": d, "chunk_id": p.chunk.id,
-                           "title": p.doc.title, "outlet": p.doc.outlet, "date": p.doc.date, "quote": s})
-        if len(values) >= 2:
-            conflicts.append(Conflict(kind=kind, values=values))
-    return conflicts
+        seen.add((f.kind, f.value))
+        values.append({"value": _with_qualifier(s, f.surface), "n": p.n, "doc_id": d, "chunk_id": p.chunk.id,
+                       "title": p.doc.title, "outlet": p.doc.outlet, "date": p.doc.date, "quote": s})
+    return [Conflict(kind="/".join(sorted(kinds)), values=values)]

@@ -33,7 +33,23 @@ _MONTH = "(?P<month>" + "|".join(sorted(MONTHS, key=len, reverse=True)) + r")\.?
 _DATE_MD = re.compile(r"\b" + _MONTH + r"\s+(?P<day>\d{1,2})(?:st|nd|rd|th)?\b(?!\s*(?:%|percent|million|billion))", re.I)
 _DATE_DM = re.compile(r"\b(?P<day>\d{1,2})(?:st|nd|rd|th)?\s+(?:of\s+)?" + _MONTH + r"\b", re.I)
 _MONTH_ONLY = re.compile(r"\b" + _MONTH + r"\b", re.I)
-_NAME = re.compile(r"\b(?:[A-Z][a-z]+(?:[-'][A-Z]?[a-z]+)*|[A-Z]{2,}s?|(?:[A-Z]\.){2,})")
+_NAME = re.compile(r"\b(?:[A-Z][a-z]+(?:-[A-Z]?[a-z]+)*|[A-Z]{2,}s?|(?:[A-Z]\.){2,})")
+_CAPS_RUN = re.compile(r"(?:\b(?:[A-Z][\w.]*|of|for)\b[ -]?)+")
+
+
+def initialisms(text: str) -> set[str]:
+    """Initials of runs of capitalized words, so an acronym in one text meets
+    its spelled-out name in another.
+
+    >>> sorted(initialisms("the US Department of Agriculture and United Nations data"))
+    ['un', 'usda']
+    """
+    out = set()
+    for m in _CAPS_RUN.finditer(text):
+        parts = [w for w in re.split(r"[ -]", m.group(0).strip()) if w and w[0].isupper()]
+        if len(parts) >= 2:
+            out.add("".join(w.replace(".", "") if w.replace(".", "").isupper() else w[0] for w in parts).lower())
+    return out
 
 
 @dataclass(frozen=True, order=True)
@@ -125,7 +141,7 @@ def names(text: str) -> list[Fact]:
         before = text[:start].rstrip()
         if not before or before[-1] in ".!?:\"“(":
             continue  # sentence-initial: capitalized by grammar, not by name
-        key = word.replace(".", "").lower()
+        key = re.sub(r"'s$", "", word.replace(".", "").lower())
         if key in stop or key in MONTHS:
             continue
         out.append(Fact("name", key, word))

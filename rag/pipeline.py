@@ -16,7 +16,6 @@ from .llm import LLM
 from .retrieve import Sentence, pack, score_sentences, search
 from .settings import Settings
 from .store import Index
-from .text import content_words
 from .types import Answer, Citation, Conflict, Passage
 from .verify import Claim, check_answer, is_refusal
 
@@ -39,42 +38,98 @@ def clean_question(question: str, max_chars: int) -> tuple[str, list[str]]:
 class Gate:
     ok: bool
     relevance: float  # best sentence cosine with the question
-    coverage: float  # share of the question's key terms found in the evidence
-    missing: list[str]
+    missing: list[str]  # the question's names and years not found in the evidence
     reason: str = ""
+
+
+def _prefix_match(a: str, b: str) -> bool:
+    """Same word up to its ending: "chinese"/"china", "japanese"/"japan"."""
+    n = 0
+    for x, y in zip(a, b):
+        if x != y:
+            break
+        n += 1
+    return a == b or (n >= 4 and n >= 0.6 * min(len(a), len(b)))
+
+
+def key_terms(question: str) -> list[str]:
+    """What a question is specifically about: its names (capitalized words
+    past the first, acronyms) and years. "U.S." reads as "us".
+
+    >>> key_terms("What tariff does the US charge on cars from Japan in 2023?")
+    ['us', 'japan', '2023']
+    """
+    from .facts import names, quantities
+
+    out = [f.value for f in names(question)] + [str(int(f.value)) for f in quantities(question) if f.kind == "year"]
+    return list(dict.fromkeys(out))
 
 
 def gate(question: str, passages: list[Passage], settings: Settings) -> Gate:
     """Is the evidence about what the question asks? Similarity catches
-    off-topic questions; on-topic ones the articles cannot answer need the
-    question's key terms to be found in the evidence."""
+    off-topic questions; on-topic ones the articles cannot answer (another
+    country, product or year) are caught by the question's names and years
+    missing from the evidence."""
     if not passages:
-        return Gate(False, 0.0, 0.0, [], "nothing retrieved")
+        return Gate(False, 0.0, [], "nothing retrieved")
     rel = max(p.relevance for p in passages)
-    terms = list(dict.fromkeys(content_words(question)))
-    have = set(content_words(" ".join(p.text for p in passages)))
-    missing = [t for t in terms if t not in have]
-    coverage = 1 - len(missing) / len(terms) if terms else 0.0
     if rel < settings.min_relevance:
-        return Gate(False, rel, coverage, missing, "no passage is about the question")
-    if coverage < settings.min_term_coverage:
-        return Gate(False, rel, coverage, missing, "the evidence lacks the question's terms: " + ", ".join(missing))
-    return Gate(True, rel, coverage, missing)
+        return Gate(False, rel, [], "no passage is about the question")
+    text = " ".join(p.text for p in passages).lower().replace(".", "")
+    have = set(re.findall(r"[a-z0-9]+", text))
+    if "us" in have or "united states" in text or "america" in text:
+        have |= {"us", "usa", "america", "american"}
+    from .facts import initialisms
+
+    have |= initialisms(" ".join(p.text for p in passages))  # "US Department of Agriculture" -> "usda"
+    # a name spelled out in the question and abbreviated in the articles: "United Nations" / "UN"
+    spelled = {w for run in re.findall(r"[A-Z][a-z]+(?: (?:of |and )?[A-Z][a-z]+)+", question)
+               if "".join(x[0] for x in run.split() if x[0].isupper()).lower() in have for w in run.lower().split()}
+    missing = [t for t in key_terms(question) if t not in spelled and not any(_prefix_match(t, w) for w in have)]
+    if missing:
+        return Gate(False, rel, missing, "the articles found do not mention " + ", ".join(missing))
+    return Gate(True, rel, [])
+
+
+_WANTS_NAME = re.compile(r"\b(who|whom|whose|name|which (?:person|leader|official|company|companies|outlet|city|country|platform))\b", re.I)
+
+
+def answers_type(sentence: str, question: str) -> bool:
+    """Does a sentence hold the kind of thing asked: a value of the asked
+    kind ("how many", "what rate", "when"), or a name for "who"?"""
+    from .conflicts import asked_kinds
+    from .facts import dates, names, quantities
+
+    kinds = asked_kinds(question)
+    if kinds:
+        if not any(f.kind in kinds for f in quantities(sentence) + dates(sentence)):
+            return False
+    if _WANTS_NAME.search(question):
+        asked = {f.value for f in names(question)}
+        return any(f.value not in asked for f in names(sentence))
+    return True
 
 
 def _cite(claims: list[Claim]) -> str:
     return " ".join(f"{c.text.rstrip()} " + "".join(f"[{n}]" for n in c.cited) for c in claims).strip()
 
 
-def _extract(sentences: list[Sentence], passages: list[Passage]) -> tuple[str, list[Claim]]:
-    """The best evidence sentence, cited: the answer when the model's fails."""
+def is_statement(sentence: str) -> bool:
+    """A full sentence, not a headline or a bullet fragment."""
+    return sentence.rstrip().endswith((".", "!", "?", "\"", "”", "’", "'")) and len(sentence.split()) >= 5
+
+
+def _extract(question: str, sentences: list[Sentence], passages: list[Passage], min_relevance: float,
+             tries: int = 3) -> list[Claim]:
+    """The best evidence sentence, cited, when it is relevant and holds the
+    kind of thing asked: the answer when the model's fails the check."""
     by_chunk = {p.chunk.id: p for p in passages}
-    for s in sentences:
+    for s in sentences[:tries]:
         p = by_chunk.get(s.hit.chunk.id)
-        if p is not None and s.text in p.text:
-            c = Claim(s.text, [p.n], True, 1.0)
-            return _cite([c]), [c]
-    return "", []
+        if (p is not None and s.text in p.text and s.dense >= min_relevance and is_statement(s.text)
+                and answers_type(s.text, question)):
+            return [Claim(s.text, [p.n], True, 1.0)]
+    return []
 
 
 def _conflict_text(conflicts: list[Conflict]) -> str:
@@ -97,7 +152,7 @@ def answer(question: str, index: Index, embedder: Embedder, llm: LLM | None, set
     sentences = score_sentences(hits[:8], qvec, q, embedder, settings.rrf_k)
     passages = pack(sentences, index, settings, top_k)
     g = gate(q, passages, settings)
-    found = conflicts_mod.find(q, passages) if g.ok else []
+    found = conflicts_mod.find(q, passages, {x.text: x.dense for x in sentences}) if g.ok else []
     t1 = time.perf_counter()
 
     raw, mode, claims, prompt_tokens = "", "abstain", [], 0
@@ -114,8 +169,8 @@ def answer(question: str, index: Index, embedder: Embedder, llm: LLM | None, set
         claims = [c for c in checked if c.supported]
         removed = [c for c in checked if not c.supported]
         mode = "llm" if claims else "abstain"
-    if g.ok and not claims and g.relevance >= settings.extract_min_relevance:
-        text, claims = _extract(sentences, passages)
+    if g.ok and not claims:
+        claims = _extract(q, sentences, passages, settings.extract_min_relevance)
         mode = "extract" if claims else "abstain"
     t2 = time.perf_counter()
 

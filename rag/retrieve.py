@@ -19,7 +19,7 @@ def rrf(rankings: list[list[int]], k: int = 60) -> dict[int, float]:
     """Reciprocal rank fusion: sum of 1/(k + rank) over the rankings.
 
     >>> sorted(rrf([[7, 3], [3]], k=1).items())
-    [(3, 1.0), (7, 0.5)]
+    [(3, 0.8333333333333333), (7, 0.5)]
     """
     scores: dict[int, float] = {}
     for ranking in rankings:
@@ -101,20 +101,26 @@ def pack(sentences: list[Sentence], index: Index, settings: Settings, top_k: int
     chosen: dict[str, list[Sentence]] = {}  # chunk id -> its chosen sentences
     per_doc: dict[str, int] = {}
     budget = settings.context_tokens
-    for s in sentences:
-        cid, did = s.hit.chunk.id, s.hit.chunk.doc_id
-        if cid not in chosen and (len(chosen) >= top_k or per_doc.get(did, 0) >= settings.max_per_doc):
-            continue
-        cost = count_tokens(s.text) + (12 if cid not in chosen else 0)  # 12: the passage's frame
-        if cost > budget:
-            continue
-        budget -= cost
-        if cid not in chosen:
-            chosen[cid] = []
-            per_doc[did] = per_doc.get(did, 0) + 1
-        chosen[cid].append(s)
-        if budget < 20:
-            break
+    taken: set[int] = set()
+    top = max((s.dense for s in sentences), default=0.0)
+    # two passes: first the best sentence of each article about as relevant as
+    # the best one (diversity across sources), then the rest by rank
+    for cap in (1, settings.max_per_doc):
+        for i, s in enumerate(sentences):
+            cid, did = s.hit.chunk.id, s.hit.chunk.doc_id
+            if i in taken or cid not in chosen and (len(chosen) >= top_k or per_doc.get(did, 0) >= cap):
+                continue
+            if cap == 1 and (cid in chosen or s.dense < top - 0.15):
+                continue
+            cost = count_tokens(s.text) + (12 if cid not in chosen else 0)  # 12: the passage's frame
+            if cost > budget:
+                continue
+            budget -= cost
+            taken.add(i)
+            if cid not in chosen:
+                chosen[cid] = []
+                per_doc[did] = per_doc.get(did, 0) + 1
+            chosen[cid].append(s)
     passages = []
     for n, (cid, ss) in enumerate(chosen.items(), start=1):
         ss = sorted(ss, key=lambda x: x.pos)

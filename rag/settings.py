@@ -45,7 +45,6 @@ class Settings(BaseSettings):
 
     # trust: thresholds chosen on the gold set (eval/README.md)
     min_relevance: float = Field(0.35, description="Best evidence cosine below this: off-topic, abstain.")
-    min_term_coverage: float = Field(0.67, description="Share of the question's key terms the evidence must hold.")
     min_support: float = Field(0.5, description="Share of a claim's content words its cited passage must hold.")
     extract_min_relevance: float = Field(0.5, description="Evidence cosine needed to answer by extract when the model fails.")
 

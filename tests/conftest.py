@@ -1,0 +1,143 @@
+"""Fixtures: fakes for the two models and a tiny index built from articles
+written here. The fakes follow the one-method protocols in rag.embed and
+rag.llm, so the pipeline runs end to end in milliseconds."""
+
+from __future__ import annotations
+
+import hashlib
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from rag import indexing
+from rag.settings import Settings
+from rag.text import content_words
+
+HEAVY = ("torch", "sentence_transformers", "llama_cpp", "gradio")
+
+
+class FakeEmbedder:
+    """Hashed bag of stemmed content words, L2-normalized: texts sharing words
+    have a positive cosine, texts sharing none have 0. Deterministic across
+    runs (blake2b, not the salted built-in `hash`)."""
+
+    id = "fake-embedder"
+    dim = 64
+
+    def __init__(self) -> None:
+        self.calls: list[list[str]] = []  # the texts of every embed() call, in order
+
+    @classmethod
+    def bucket(cls, word: str) -> int:
+        return int.from_bytes(hashlib.blake2b(word.encode(), digest_size=8).digest(), "little") % cls.dim
+
+    def embed(self, texts: list[str]) -> np.ndarray:  # (n, 64) float32, unit rows (zero rows for no words)
+        self.calls.append(list(texts))
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        for i, t in enumerate(texts):
+            for w in content_words(t):
+                out[i, self.bucket(w)] += 1.0
+        norms = np.linalg.norm(out, axis=1, keepdims=True)
+        return out / np.where(norms == 0, 1.0, norms)
+
+    @property
+    def n_embedded(self) -> int:
+        return sum(len(c) for c in self.calls)
+
+
+class FakeLLM:
+    """A scripted LLM: replies `reply` (a string, or a function of the
+    messages) streamed in a few pieces; records every call's messages."""
+
+    id = "fake-llm"
+
+    def __init__(self, reply: str | Callable[[list[dict]], str] = "NOT IN ARTICLES", pieces: int = 3) -> None:
+        self.reply = reply
+        self.pieces = pieces
+        self.calls: list[list[dict]] = []
+        self.last_usage: dict = {}
+
+    def stream(self, messages: list[dict], max_tokens: int) -> Iterator[str]:
+        self.calls.append([dict(m) for m in messages])
+        text = self.reply(messages) if callable(self.reply) else self.reply
+        step = max(1, -(-len(text) // self.pieces))  # ceil: `pieces` pieces at most
+        for i in range(0, len(text), step):
+            yield text[i:i + step]
+        prompt_chars = sum(len(m["content"]) for m in messages)
+        self.last_usage = {"prompt_tokens": prompt_chars // 4, "completion_tokens": self.pieces}
+
+    @property
+    def last_messages(self) -> list[dict]:
+        return self.calls[-1]
+
+
+# Three tiny articles. Only the first states a percentage, so no question
+# here meets disagreeing sources unless a test adds one.
+ARTICLES = {
+    "tariffs.txt": (
+        "US cuts tariffs on Chinese goods\n\n"
+        "The United States cut tariffs on Chinese goods to 30% for 90 days. "
+        "The cut followed a 90-minute phone call between President Trump and President Xi on February 4. "
+        "Officials said talks on rare earth minerals would continue in Geneva.\n"
+    ),
+    "soybeans.md": (
+        "---\ntitle: China resumes soybean purchases\noutlet: Farm Journal\ndate: 2025-11-03\n"
+        "url: https://example.com/soybeans\n---\n"
+        "China agreed to buy 12 million tonnes of American soybeans this season. "
+        "Farmers in Iowa welcomed the purchases after two difficult harvests. "
+        "Exporters expect shipments to leave Gulf ports in December.\n"
+    ),
+    "storm.txt": (
+        "Storm floods coastal town\n\n"
+        "Heavy rain flooded the coastal town of Brighton on Monday. "
+        "Firefighters rescued residents from flooded basements overnight. "
+        "The weather service warned of more rain on Thursday.\n"
+    ),
+}
+
+
+def write_articles(folder: Path, articles: dict[str, str] = ARTICLES) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, text in articles.items():
+        (folder / name).write_text(text, encoding="utf-8")
+    return folder
+
+
+@pytest.fixture
+def embedder() -> FakeEmbedder:
+    return FakeEmbedder()
+
+
+@pytest.fixture
+def news_dir(tmp_path: Path) -> Path:
+    return write_articles(tmp_path / "news")
+
+
+@pytest.fixture
+def settings(tmp_path: Path, news_dir: Path) -> Settings:
+    return Settings(index_dir=tmp_path / "index", seeds_dir=news_dir)
+
+
+@pytest.fixture
+def index(settings: Settings, embedder: FakeEmbedder, news_dir: Path):
+    """The three ARTICLES indexed with the FakeEmbedder (real FAISS and BM25)."""
+    idx, report, added = indexing.ingest(settings, embedder, [news_dir])
+    assert added == len(ARTICLES), report.skipped
+    embedder.calls.clear()
+    return idx
+
+
+@pytest.fixture(autouse=True)
+def _fast_tests_stay_light(request) -> Iterator[None]:
+    """A fast test that pulls in torch, sentence-transformers, llama.cpp or
+    gradio breaks habit 7 (heavy imports stay late); name the test."""
+    before = {m for m in HEAVY if m in sys.modules}
+    yield
+    if request.node.get_closest_marker("slow") or request.node.get_closest_marker("eval"):
+        return
+    loaded = sorted({m for m in HEAVY if m in sys.modules} - before)
+    if loaded:
+        pytest.fail(f"fast test imported {loaded}; import them where they are first used", pytrace=False)
