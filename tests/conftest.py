@@ -11,10 +11,16 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import settings as hsettings
+
 
 from rag import indexing
 from rag.settings import Settings
 from rag.text import content_words
+
+# No example database on disk: the suite writes nothing outside tmp folders.
+hsettings.register_profile("rag", database=None)
+hsettings.load_profile("rag")
 
 HEAVY = ("torch", "sentence_transformers", "llama_cpp", "gradio")
 
