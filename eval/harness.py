@@ -5,6 +5,7 @@ an extractive no-LLM baseline row, and compares to eval/thresholds.toml."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import time
 import tomllib
@@ -95,7 +96,8 @@ def run_system(gold: list[dict], rt, llm, progress=None) -> list[Row]:
     return rows
 
 
-def evaluate(settings, limit: int | None = None, baseline: bool = True, out_dir: Path | None = None) -> dict:
+def evaluate(settings, limit: int | None = None, baseline: bool = True, unchecked: bool = True,
+             out_dir: Path | None = None) -> dict:
     """Run the gold set through the real pipeline (and the extractive
     baseline); write the reports; return {"systems": {...}, ...}."""
     from rag import runtime
@@ -108,6 +110,10 @@ def evaluate(settings, limit: int | None = None, baseline: bool = True, out_dir:
     if baseline:
         with progress_bar("eval: extractive baseline", total=len(gold)) as adv:
             systems["extractive (no LLM)"] = run_system(gold, rt, None, adv)
+    if unchecked:
+        raw = dataclasses.replace(rt, settings=settings.model_copy(update={"checks": False}))
+        with progress_bar(f"eval: {rt.llm.id}, unchecked", total=len(gold)) as adv:
+            systems[f"{rt.llm.id}, unchecked (before)"] = run_system(gold, raw, rt.llm, adv)
     with progress_bar(f"eval: {rt.llm.id}", total=len(gold)) as adv:
         systems[rt.llm.id] = run_system(gold, rt, rt.llm, adv)
     report = {

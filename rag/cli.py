@@ -214,15 +214,16 @@ def rag_main():
 @click.option("--model", "-m", default="default", help="LLM to evaluate: default, fast, tiny or a GGUF path.")
 @click.option("--limit", type=int, default=None, help="Only the first N gold items.")
 @click.option("--no-baseline", is_flag=True, help="Skip the extractive (no-LLM) baseline row.")
+@click.option("--no-unchecked", is_flag=True, help="Skip the row of the model's raw, unchecked answers.")
 @click.option("--check", "check_", is_flag=True, help="Exit non-zero when a score is under eval/thresholds.toml.")
 @click.option("--index", "index_dir", type=click.Path(path_type=Path), default=None, help="Index folder (default index/).")
-def eval_cmd(model, limit, no_baseline, check_, index_dir):
+def eval_cmd(model, limit, no_baseline, no_unchecked, check_, index_dir):
     """Score the whole system on the gold set (eval/gold.jsonl)."""
     try:
         from eval import harness
 
         settings = _settings(model=model, index_dir=index_dir)
-        report = harness.evaluate(settings, limit=limit, baseline=not no_baseline)
+        report = harness.evaluate(settings, limit=limit, baseline=not no_baseline, unchecked=not no_unchecked)
         click.echo(harness.markdown(report).split("## Failed")[0])
         if check_:
             bad = harness.check(report, harness.thresholds())

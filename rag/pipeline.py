@@ -132,6 +132,20 @@ def _extract(question: str, sentences: list[Sentence], passages: list[Passage], 
     return []
 
 
+def unchecked_claims(raw: str, passages: list[Passage]) -> list[Claim]:
+    """The model's sentences with its own valid markers, nothing checked."""
+    from .text import split_sentences
+    from .verify import parse_markers
+
+    ns = {p.n for p in passages}
+    out = []
+    for sentence in split_sentences(raw.replace("\n[", " [")):
+        text, cited = parse_markers(sentence)
+        if text or cited:
+            out.append(Claim(text, [n for n in cited if n in ns], True, 0.0))
+    return out
+
+
 def _conflict_text(conflicts: list[Conflict]) -> str:
     parts = []
     for c in conflicts:
@@ -151,8 +165,8 @@ def answer(question: str, index: Index, embedder: Embedder, llm: LLM | None, set
     hits = search(index, qvec, q, settings)
     sentences = score_sentences(hits[:8], qvec, q, embedder, settings.rrf_k)
     passages = pack(sentences, index, settings, top_k)
-    g = gate(q, passages, settings)
-    found = conflicts_mod.find(q, passages, {x.text: x.dense for x in sentences}) if g.ok else []
+    g = gate(q, passages, settings) if settings.checks else Gate(bool(passages), 0.0, [])
+    found = conflicts_mod.find(q, passages, {x.text: x.dense for x in sentences}) if g.ok and settings.checks else []
     t1 = time.perf_counter()
 
     raw, mode, claims, prompt_tokens = "", "abstain", [], 0
@@ -166,10 +180,12 @@ def answer(question: str, index: Index, embedder: Embedder, llm: LLM | None, set
         raw = "".join(pieces).strip()
         prompt_tokens = llm.last_usage.get("prompt_tokens", 0)
         checked = [] if is_refusal(raw) and "[" not in raw else check_answer(raw, passages, settings.min_support)
+        if not settings.checks:  # the model's own answer and markers, unchecked: the eval's "before" row
+            checked = [] if is_refusal(raw) else unchecked_claims(raw, passages)
         claims = [c for c in checked if c.supported]
         removed = [c for c in checked if not c.supported]
         mode = "llm" if claims else "abstain"
-    if g.ok and not claims:
+    if g.ok and not claims and settings.checks:
         claims = _extract(q, sentences, passages, settings.extract_min_relevance)
         mode = "extract" if claims else "abstain"
     t2 = time.perf_counter()

@@ -43,6 +43,8 @@ class Settings(BaseSettings):
     max_answer_tokens: int = Field(96, description="Cap on generated tokens.")
     max_question_chars: int = Field(1000, description="Longer questions are trimmed to this many characters.")
 
+    checks: bool = Field(True, description="Gate, claim check, extractive fallback and conflicts; off gives the model's raw answer (the eval's before row).")
+
     # trust: thresholds chosen on the gold set (eval/README.md)
     min_relevance: float = Field(0.35, description="Best evidence cosine below this: off-topic, abstain.")
     min_support: float = Field(0.5, description="Share of a claim's content words its cited passage must hold.")
