@@ -124,7 +124,7 @@ def evaluate(settings, limit: int | None = None, baseline: bool = True, unchecke
         "failures": [{"id": r.item["id"], "kind": r.item["kind"], "question": r.item["question"],
                       "why": failed(r), "answer": r.out["answer"], "expected": r.item["answers"]}
                      for r in systems[rt.llm.id] if failed(r)],
-        "items": [{"id": r.item["id"], **{k: r.out[k] for k in ("answer", "abstained", "mode", "timings_ms", "prompt_tokens", "notes")}}
+        "items": [{"id": r.item["id"], **{k: r.out[k] for k in ("answer", "abstained", "mode", "relevance", "timings_ms", "prompt_tokens", "notes")}}
                   for r in systems[rt.llm.id]],
     }
     out_dir = out_dir or HERE / "reports" / settings.model.replace("/", "_")

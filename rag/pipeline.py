@@ -110,6 +110,18 @@ def answers_type(sentence: str, question: str) -> bool:
     return True
 
 
+_LATEST = re.compile(r"\b(latest|most recent|newest|recently|current(?:ly)?|now)\b", re.I)
+
+
+def newest_first(passages: list[Passage]) -> list[Passage]:
+    """For "latest" questions: passages from dated articles, newest first,
+    renumbered; undated ones keep their order after them."""
+    from dataclasses import replace
+
+    order = sorted(passages, key=lambda p: p.doc.date or "", reverse=True)  # stable: ties keep rank order
+    return [replace(p, n=i) for i, p in enumerate(order, start=1)]
+
+
 def _cite(claims: list[Claim]) -> str:
     return " ".join(f"{c.text.rstrip()} " + "".join(f"[{n}]" for n in c.cited) for c in claims).strip()
 
@@ -164,7 +176,8 @@ def answer(question: str, index: Index, embedder: Embedder, llm: LLM | None, set
     qvec = embedder.embed([q])[0]
     hits = search(index, qvec, q, settings)
     sentences = score_sentences(hits[:8], qvec, q, embedder, settings.rrf_k)
-    passages = pack(sentences, index, settings, top_k)
+    passages = newest_first(pack(sentences, index, settings, top_k)) if _LATEST.search(q) else \
+        pack(sentences, index, settings, top_k)
     g = gate(q, passages, settings) if settings.checks else Gate(bool(passages), 0.0, [])
     found = conflicts_mod.find(q, passages, {x.text: x.dense for x in sentences}) if g.ok and settings.checks else []
     t1 = time.perf_counter()
@@ -211,5 +224,6 @@ def answer(question: str, index: Index, embedder: Embedder, llm: LLM | None, set
                     "total": round((t2 - t0) * 1000, 1)},
         model={"llm": llm.id if llm is not None else None, "embedder": embedder.id},
         raw=raw, mode=mode, notes=notes, prompt_tokens=prompt_tokens,
+        relevance=max((p.relevance for p in passages), default=0.0),
         removed=[{"text": c.text, "cited": c.cited + c.dropped, "supported": False, "missing": c.missing} for c in removed],
     )

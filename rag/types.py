@@ -89,6 +89,7 @@ class Answer:
     notes: list[str] = field(default_factory=list)
     prompt_tokens: int = 0
     removed: list[dict] = field(default_factory=list)  # answer sentences dropped by the claim check
+    relevance: float = 0.0  # best evidence sentence's cosine with the question
 
     def to_json(self) -> dict:
         """The `ask --json` contract (DESIGN.md); extra fields are allowed."""
@@ -112,6 +113,7 @@ class Answer:
             "model": self.model,
             "mode": self.mode,
             "removed": self.removed,
+            "relevance": round(float(self.relevance), 4),
             "notes": self.notes,
             "prompt_tokens": self.prompt_tokens,
         }

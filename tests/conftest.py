@@ -5,6 +5,8 @@ rag.llm, so the pipeline runs end to end in milliseconds."""
 from __future__ import annotations
 
 import hashlib
+import json
+import re
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -12,7 +14,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 from hypothesis import settings as hsettings
-
 
 from rag import indexing
 from rag.settings import Settings
@@ -78,6 +79,42 @@ class FakeLLM:
     @property
     def last_messages(self) -> list[dict]:
         return self.calls[-1]
+
+
+# ---- the `ask --json` contract (DESIGN.md) -----------------------------------
+
+CONTRACT = {"question": str, "answer": str, "abstained": bool, "citations": list, "passages": list,
+            "conflicts": list, "timings_ms": dict, "model": dict}
+CITATION = {"n": int, "doc_id": str, "chunk_id": str, "title": str, "text": str, "supported": bool}
+PASSAGE = {"rank": int, "doc_id": str, "chunk_id": str, "score": float, "text": str}
+MARK_RX = re.compile(r"\[(\d+)\]")
+
+
+def check_contract(j: dict, index=None, embedder_id: str = FakeEmbedder.id) -> None:
+    """These keys with these types (other faces may add fields, never drop
+    these); every [n] in the answer is a citation and every citation is used;
+    ids point into `index` when given."""
+    j = json.loads(json.dumps(j))  # what a consumer of the JSON line sees
+    for key, typ in CONTRACT.items():
+        assert isinstance(j[key], typ), key
+    for c in j["citations"]:
+        for key, typ in CITATION.items():
+            assert isinstance(c[key], typ), ("citation", key)
+    for p in j["passages"]:
+        for key, typ in PASSAGE.items():
+            assert isinstance(p[key], typ), ("passage", key)
+    assert [p["rank"] for p in j["passages"]] == list(range(1, len(j["passages"]) + 1))
+    assert set(j["timings_ms"]) >= {"retrieve", "generate", "total"}
+    assert all(isinstance(v, (int, float)) and v >= 0 for v in j["timings_ms"].values())
+    assert isinstance(j["model"]["llm"], str) and j["model"]["embedder"] == embedder_id
+    used = {int(n) for n in MARK_RX.findall(j["answer"])}
+    assert used == {c["n"] for c in j["citations"]}
+    if j["abstained"]:
+        assert j["citations"] == []
+    if index is not None:
+        doc_of = {c.id: c.doc_id for c in index.chunks}
+        for x in j["citations"] + j["passages"]:
+            assert doc_of[x["chunk_id"]] == x["doc_id"] and x["doc_id"] in index.docs
 
 
 # Three tiny articles. Only the first states a percentage, so no question
