@@ -3,6 +3,7 @@ be tested by hand (tests/test_scoring.py)."""
 
 from __future__ import annotations
 
+import math
 import re
 import statistics
 import unicodedata
@@ -19,7 +20,7 @@ def normalize(s: str) -> str:
     'duties of over 40% $1200'
     """
     s = unicodedata.normalize("NFKC", s).lower().replace("’", "'").replace("‘", "'")
-    s = re.sub(r"(\d),(\d{3})", r"\1\2", s)
+    s = re.sub(r"(?<=\d),(?=\d{3}\b)", "", s)
     s = re.sub(r"(\d)\s*(?:percent|per cent)\b", r"\1%", s)
     s = re.sub(r"\[\d+\]", " ", s)
     s = _PUNCT.sub(" ", s)
@@ -38,7 +39,7 @@ def contains(answer: str, alias: str) -> bool:
     a, b = normalize(answer), normalize(alias)
     if not b:
         return False
-    return re.search(r"(?<![\w$.])" + re.escape(b) + r"(?![\w%])", a) is not None
+    return re.search(r"(?<![\w$.])" + re.escape(b) + r"(?![\w%]|\.\d)", a) is not None
 
 
 def any_alias(answer: str, aliases: list[str]) -> bool:
@@ -126,7 +127,7 @@ def percentile(xs: list[float], q: float) -> float:
     if not xs:
         return 0.0
     s = sorted(xs)
-    return s[min(len(s) - 1, max(0, int(round(q * len(s) + 0.5)) - 1))]
+    return s[min(len(s) - 1, max(0, math.ceil(q * len(s)) - 1))]
 
 
 def mean(xs: list[float]) -> float:

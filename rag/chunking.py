@@ -45,6 +45,11 @@ def chunk_document(doc: Document, max_tokens: int = 128, overlap: int = 24) -> l
             total += pieces[j][1]
             j += 1
         text = "\n".join(p[0] for p in pieces[i:j])  # lines keep headlines apart from sentences
+        total = count_tokens(text)
+        while total > max_tokens and j - i > 1:  # joined text can tokenize longer than its parts
+            j -= 1
+            text = "\n".join(p[0] for p in pieces[i:j])
+            total = count_tokens(text)
         chunks.append(Chunk(id=chunk_id(doc, i, text), doc_id=doc.id, text=text, start=i, n_tokens=total))
         if j >= len(pieces):
             break

@@ -109,7 +109,7 @@ def _front_matter(text: str) -> tuple[dict, str]:
 
     try:
         raw = yaml.safe_load(m.group(1))
-    except yaml.YAMLError:
+    except (yaml.YAMLError, ValueError):  # ValueError: an impossible date such as 2025-13-45
         return {}, text
     return (_meta(raw) if isinstance(raw, dict) else {}), text[m.end():]
 
@@ -140,7 +140,7 @@ def load_file(path: Path, max_bytes: int) -> tuple[Document, str | None]:
     try:
         size = path.stat().st_size
         if size > max_bytes:
-            raise InputError(f"{path}: {size / 1e6:.1f} MB is over the {max_bytes / 1e6:.0f} MB limit per article; split it or raise RAG_MAX_FILE_BYTES.")
+            raise InputError(f"{path}: {size:,} bytes is over the {max_bytes:,}-byte limit per article; split it or raise RAG_MAX_FILE_BYTES.")
         data = path.read_bytes()
     except OSError as e:
         raise InputError(f"{path}: cannot read ({e.strerror}).") from e
@@ -152,9 +152,12 @@ def load_file(path: Path, max_bytes: int) -> tuple[Document, str | None]:
     sidecar = path.with_name(path.stem + ".meta.json")
     if sidecar.is_file():
         try:
-            meta = {**meta, **{k: v for k, v in _meta(json.loads(sidecar.read_text("utf-8"))).items() if v}}
+            side = json.loads(sidecar.read_text("utf-8"))
+            if not isinstance(side, dict):
+                raise ValueError("not an object")
+            meta = {**meta, **{k: v for k, v in _meta(side).items() if v}}
         except (ValueError, OSError):
-            warning = f"{sidecar}: not valid JSON; metadata ignored"
+            warning = f"{sidecar}: not a JSON object of title/outlet/date/url; metadata ignored"
     body = clean_text(body)
     if not body.strip():
         raise InputError(f"{path}: no text in it; skipped.")

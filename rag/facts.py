@@ -28,7 +28,8 @@ _QUANTITY = re.compile(
     r"(?P<cur>\$|US\$|USD\s?)?\s?" + _NUM + _SCALE +
     r"(?:\s*(?P<pct>%|percent\b|per cent\b|percentage points?\b)|\s*(?P<dollars>(?:US\s)?dollars\b|USD\b))?",
     re.I)
-_WORDNUM = re.compile(r"\b(" + "|".join(WORD_NUMBERS) + r")\b(?:\s*(percent|per cent)\b)?", re.I)
+_WORDNUM = re.compile(r"\b(" + "|".join(WORD_NUMBERS) + r")(?:-(" + "|".join(list(WORD_NUMBERS)[1:10]) + r"))?\b"
+                      r"(?:\s*(percent|per cent)\b)?", re.I)
 _MONTH = "(?P<month>" + "|".join(sorted(MONTHS, key=len, reverse=True)) + r")\.?"
 _DATE_MD = re.compile(r"\b" + _MONTH + r"\s+(?P<day>\d{1,2})(?:st|nd|rd|th)?\b(?!\s*(?:%|percent|million|billion))", re.I)
 _DATE_DM = re.compile(r"\b(?P<day>\d{1,2})(?:st|nd|rd|th)?\s+(?:of\s+)?" + _MONTH + r"\b", re.I)
@@ -99,8 +100,9 @@ def quantities(text: str) -> list[Fact]:
         else:
             kind = "num"
         out.append(Fact(kind, value, m.group(0).strip()))
-    for m in _WORDNUM.finditer(text):
-        out.append(Fact("pct" if m.group(2) else "num", float(WORD_NUMBERS[m.group(1).lower()]), m.group(0)))
+    for m in _WORDNUM.finditer(text):  # "ninety", "twenty-five percent"
+        value = WORD_NUMBERS[m.group(1).lower()] + (WORD_NUMBERS[m.group(2).lower()] if m.group(2) else 0)
+        out.append(Fact("pct" if m.group(3) else "num", float(value), m.group(0)))
     return out
 
 
@@ -146,6 +148,20 @@ def names(text: str) -> list[Fact]:
             continue
         out.append(Fact("name", key, word))
     return out
+
+
+def leading_name(sentence: str) -> Fact | None:
+    """The first word when it may be a name ("Macron cut tariffs ..."):
+    capitalized, not a stopword, not a month. Grammar capitalizes every
+    first word, so it is checked against the passage like a name, and a
+    common word ("Tariffs") passes because the passage holds it too."""
+    m = re.match(r"\s*[\"“']?([A-Z][a-z]+(?:-[A-Z]?[a-z]+)*|[A-Z]{2,}s?)\b", sentence)
+    if not m:
+        return None
+    key = re.sub(r"'s$", "", m.group(1).lower())
+    if key in stopwords() or key in MONTHS or len(key) < 3:
+        return None
+    return Fact("name", key, m.group(1))
 
 
 def extract(text: str) -> set[Fact]:

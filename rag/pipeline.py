@@ -16,7 +16,7 @@ from .llm import LLM
 from .retrieve import Sentence, pack, score_sentences, search
 from .settings import Settings
 from .store import Index
-from .types import Answer, Citation, Conflict, Passage
+from .types import Answer, Citation, Conflict, Hit, Passage
 from .verify import Claim, check_answer, is_refusal
 
 NOT_FOUND = "The articles don't say."
@@ -169,6 +169,13 @@ def _conflict_text(conflicts: list[Conflict]) -> str:
     return " ".join(parts)
 
 
+def _seen(passages: list[Passage], hits: list[Hit]) -> list[Hit]:
+    """The chunks the model saw, as ranked hits in [n] order (rank = n)."""
+    score = {h.chunk.id: h.score for h in hits}
+    dense = {h.chunk.id: h.dense for h in hits}
+    return [Hit(p.chunk, score.get(p.chunk.id, 0.0), p.n, dense.get(p.chunk.id, p.relevance)) for p in passages]
+
+
 def answer(question: str, index: Index, embedder: Embedder, llm: LLM | None, settings: Settings,
            on_token: Callable[[str], None] | None = None, top_k: int | None = None) -> Answer:
     t0 = time.perf_counter()
@@ -218,7 +225,7 @@ def answer(question: str, index: Index, embedder: Embedder, llm: LLM | None, set
     for c in removed:
         notes.append(f"removed an unsupported sentence: {c.text!r}" + (f" (not in the passages: {', '.join(c.missing)})" if c.missing else ""))
     return Answer(
-        question=q, answer=text, abstained=not claims, citations=citations, passages=hits[: max(len(passages), top_k or settings.top_k)],
+        question=q, answer=text, abstained=not claims, citations=citations, passages=_seen(passages, hits),
         evidence=passages, conflicts=found,
         timings_ms={"retrieve": round((t1 - t0) * 1000, 1), "generate": round((t2 - t1) * 1000, 1),
                     "total": round((t2 - t0) * 1000, 1)},

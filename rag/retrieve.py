@@ -126,5 +126,5 @@ def pack(sentences: list[Sentence], index: Index, settings: Settings, top_k: int
         ss = sorted(ss, key=lambda x: x.pos)
         chunk = ss[0].hit.chunk
         passages.append(Passage(n=n, chunk=chunk, doc=index.docs[chunk.doc_id],
-                                text=" ".join(x.text for x in ss), relevance=max(x.dense for x in ss)))
+                                text="\n".join(x.text for x in ss), relevance=max(x.dense for x in ss)))
     return passages

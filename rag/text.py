@@ -44,7 +44,10 @@ def count_tokens(text: str) -> int:
 def truncate_tokens(text: str, limit: int) -> str:
     enc = _encoding()
     ids = enc.encode(text, disallowed_special=())
-    return text if len(ids) <= limit else enc.decode(ids[:limit])
+    if len(ids) <= limit:
+        return text
+    # a cut can fall inside a multi-byte character: keep whole characters only
+    return enc.decode_bytes(ids[:limit]).decode("utf-8", errors="ignore")
 
 
 def split_sentences(text: str) -> list[str]:

@@ -60,6 +60,9 @@ def support(claim: str, passages: list[Passage], min_support: float) -> Support:
     text = " ".join(p.text for p in passages)
     pool = F.extract(text)
     missing = [f.surface for f in sorted(F.extract(claim), key=lambda f: f.surface) if not F.matches(f, pool, text)]
+    lead = F.leading_name(claim)
+    if lead and not F.matches(lead, pool, text):
+        missing.append(lead.surface)
     words = set(content_words(claim))
     have = set(content_words(text))
     overlap = len(words & have) / len(words) if words else 0.0

@@ -72,7 +72,5 @@ def test_may_the_verb_is_not_a_month():
     assert ("month", 5) in facts("The visit in May was delayed")
 
 
-@pytest.mark.xfail(strict=True, reason="BUG rag/facts.py quantities: hyphenated number words are read as two "
-                   "numbers, 'twenty-five percent' -> {20, 5%}, so a correct claim fails and a wrong one can pass")
 def test_hyphenated_number_words():
     assert facts("twenty-five percent") == facts("25%")

@@ -106,9 +106,6 @@ def test_tariff_question_with_the_real_models(seeds_index, seeds_settings, embed
         assert all(c.text == {p.n: p.text for p in a.evidence}[c.n] for c in a.citations)
 
 
-@pytest.mark.xfail(strict=True, reason="BUG rag/pipeline.py answer: `passages` in the JSON are hits[:top_k], not "
-                   "the chunks the evidence came from; for 'what tariff rate?' the cited 004 chunk with '30%' "
-                   "is not among them")
 def test_tariff_question_lists_the_passage_it_cites(seeds_index, seeds_settings, embedder, llm):
     j = answer("what tariff rate?", seeds_index, embedder, llm, seeds_settings).to_json()
     assert any(p["doc_id"] == TARIFF_DOC and "30%" in p["text"] for p in j["passages"])

@@ -227,9 +227,6 @@ BURIED = {
 }
 
 
-@pytest.mark.xfail(strict=True, reason="BUG rag/pipeline.py answer: the JSON `passages` are the top chunk hits "
-                   "(hits[:top_k]), not the chunks the evidence came from, so a citation's chunk_id can be "
-                   "missing from `passages` (and the eval's recall@k/MRR score chunks the model never saw)")
 def test_every_cited_chunk_is_among_the_listed_passages(tmp_path):
     emb = FakeEmbedder()
     s = Settings(index_dir=tmp_path / "index", seeds_dir=tmp_path / "none")

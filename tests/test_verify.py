@@ -62,8 +62,6 @@ def test_claim_with_too_few_of_its_words_in_the_passage_fails():
     assert not s.ok and s.missing == [] and s.overlap < MIN
 
 
-@pytest.mark.xfail(strict=True, reason="BUG rag/facts.py names: a capitalized word opening a sentence is never "
-                   "treated as a name, so a claim whose subject is a name absent from the passage passes")
 def test_sentence_initial_name_not_in_the_passage_fails():
     assert not support("Macron cut tariffs on Chinese goods to 30% for 90 days.", [P2], MIN).ok
 
