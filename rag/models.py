@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import ModelNotInstalled
+from .fileutil import sha256_file
 from .progress import note, progress_bar
 
 
@@ -49,12 +50,8 @@ def _package_dir(dist: str) -> Path | None:
 
 
 def _sha256(path: Path, label: str) -> str:
-    h = hashlib.sha256()
-    with progress_bar(f"checking {label}", total=path.stat().st_size, unit="bytes") as advance, open(path, "rb") as f:
-        for block in iter(lambda: f.read(8 << 20), b""):
-            h.update(block)
-            advance(len(block))
-    return h.hexdigest()
+    with progress_bar(f"checking {label}", total=path.stat().st_size, unit="bytes") as advance:
+        return sha256_file(path, advance)
 
 
 def _verified(path: Path, spec: ModelSpec, models_dir: Path) -> bool:

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .fileutil import sha256_file
 from .errors import IndexCorrupt, IndexMismatch, IndexMissing
 from .text import content_words
 from .types import Chunk, Document
@@ -29,14 +30,6 @@ from .types import Chunk, Document
 FORMAT_VERSION = 1
 REBUILD_HINT = "rebuild it with `rag index --rebuild`"
 FLAT_MAX = 50_000  # above this many vectors, HNSW instead of exact search
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def corpus_hash(docs: list[Document]) -> str:
@@ -101,7 +94,7 @@ class Index:
             raise IndexCorrupt(f"index at {root}: manifest unreadable; {REBUILD_HINT}.") from e
         for name, digest in manifest.get("files", {}).items():
             f = version_dir / name
-            if not f.is_file() or _sha256(f) != digest:
+            if not f.is_file() or sha256_file(f) != digest:
                 raise IndexCorrupt(f"index at {root}: {name} is missing or fails its checksum; {REBUILD_HINT}.")
         if expect is not None:
             diff = {k: (manifest.get(k), v) for k, v in expect.items() if manifest.get(k) != v}
@@ -179,7 +172,7 @@ def write(root: Path, docs: list[Document], chunks: list[Chunk], vectors: np.nda
         bm25 = bm25s.BM25()
         bm25.index([content_words(c.text) or ["_"] for c in chunks], show_progress=False)
         bm25.save(str(tmp / "bm25"))
-    files = {str(f.relative_to(tmp)): _sha256(f) for f in sorted(tmp.rglob("*")) if f.is_file()}
+    files = {str(f.relative_to(tmp)): sha256_file(f) for f in sorted(tmp.rglob("*")) if f.is_file()}
     manifest = {**p, "corpus_hash": corpus_hash(docs), "n_docs": len(docs), "n_chunks": len(chunks),
                 "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "files": files}
     (tmp / "manifest.json").write_text(json.dumps(manifest, indent=1), "utf-8")

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from conftest import ARTICLES, FakeEmbedder, write_articles
+from rag.fileutil import sha256_file
 from rag import indexing, store
 from rag.errors import IndexCorrupt, IndexMismatch, IndexMissing
 from rag.settings import Settings
@@ -49,7 +50,7 @@ def test_manifest_records_what_made_the_index(index, settings):
     assert {"chunks.jsonl", "docs.jsonl", "vectors.npy", "vectors.faiss"} <= set(m["files"])
     vdir = version_dir(settings.index_dir)
     for name, digest in m["files"].items():
-        assert digest == store._sha256(vdir / name), name
+        assert digest == sha256_file(vdir / name), name
 
 
 def test_corpus_hash_ignores_order(index):
