@@ -164,14 +164,14 @@ def chart(report: dict, path: Path) -> None:
     names = list(report["systems"])
     x = np.arange(len(METRICS))
     w = 0.8 / len(names)
-    fig, ax = plt.subplots(figsize=(11, 4.2))
+    fig, ax = plt.subplots(figsize=(11, 4.6))
     for i, n in enumerate(names):
         ax.bar(x + i * w, [report["systems"][n][m] for m in METRICS], w, label=n)
     ax.set_xticks(x + w * (len(names) - 1) / 2, METRICS, rotation=30, ha="right")
-    ax.set_ylim(0, 1.05)
+    ax.set_ylim(0, 1.0)
     ax.set_title(f"Gold-set scores ({report['n_items']} items)")
-    ax.legend()
-    fig.tight_layout()
+    fig.legend(loc="lower center", ncol=len(names), fontsize=8, frameon=False)
+    fig.subplots_adjust(bottom=0.3)
     fig.savefig(path, dpi=110)
     plt.close(fig)
 
