@@ -35,8 +35,24 @@ def _source_line(c) -> str:
     return f"[{c.n}] {c.title}" + (f" ({meta})" if meta else "") + f"  <{c.doc_id}>"
 
 
-def _quote(text: str, width: int = 160) -> str:
+def _quote(text: str, width: int = 200) -> str:
     return text if len(text) <= width else text[: width - 1].rsplit(" ", 1)[0] + "…"
+
+
+def best_quote(passage: str, claims: str) -> str:
+    """The passage sentence sharing most words with the claims that cite it."""
+    from .text import content_words, split_sentences
+
+    want = set(content_words(claims))
+    sents = split_sentences(passage) or [passage]
+    return max(sents, key=lambda x: len(want & set(content_words(x))))
+
+
+def _claims_citing(answer: str, n: int) -> str:
+    """The parts of an answer that carry the marker [n]."""
+    import re
+
+    return " ".join(m.group(1) for m in re.finditer(r"([^\[\]]*?)\s*\[" + str(n) + r"\]", answer))
 
 
 def render_text(a) -> str:
@@ -45,12 +61,12 @@ def render_text(a) -> str:
         lines.append("Closest passages:")
         for p in a.evidence[:3]:
             lines.append(f"  - {p.doc.title} <{p.doc.id}>")
-            lines.append(f'    "{_quote(p.text)}"')
+            lines.append(f'    "{_quote(" ".join(p.text.split()))}"')
     else:
         lines.append("Sources:")
         for c in a.citations:
             lines.append("  " + _source_line(c))
-            lines.append(f'      "{_quote(c.text)}"')
+            lines.append(f'      "{_quote(best_quote(c.text, _claims_citing(a.answer, c.n)))}"')
     if a.removed:
         lines.append("")
         lines.append("Removed, not supported by the cited passages:")

@@ -97,3 +97,12 @@ def test_rag_index_without_an_index(env):
 
 def test_bad_setting_from_the_environment(env):
     assert "top_k" in invoke(cli.ask, ["what tariff rate?"], {**env, "RAG_TOP_K": "many"})
+
+
+def test_source_quote_is_the_sentence_that_supports_the_cited_claim():
+    from rag.cli import _claims_citing, best_quote
+
+    answer = "30% [3] The sources differ: over 40% [1]; 30% [3]."
+    passage = "Yet, even as some tariffs are lifted, others remain.\nGoods imported from China still face duties of over 40%."
+    assert _claims_citing(answer, 1).endswith("over 40%")
+    assert best_quote(passage, _claims_citing(answer, 1)) == "Goods imported from China still face duties of over 40%."
