@@ -19,8 +19,8 @@ class Runtime:
 
 
 def make_llm(settings: Settings):
-    """The LLM named by settings: an OpenAI-compatible server when `llm_url`
-    is set, else llama.cpp in-process (assembling the model on first use)."""
+    """The LLM named by settings: llama.cpp in-process, the model assembled
+    from its packages on first use."""
     from .models import resolve
 
     path, name, chat_format = resolve(settings.model, settings.models_dir)

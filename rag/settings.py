@@ -24,7 +24,6 @@ class Settings(BaseSettings):
     embedder: str = Field("all-MiniLM-L6-v2", description="Sentence-transformers embedder id.")
     n_threads: int | None = Field(None, description="llama.cpp threads; None = physical cores.")
     n_ctx: int = Field(2048, description="LLM context window in tokens.")
-    llm_url: str | None = Field(None, description="OpenAI-compatible server to use instead of in-process llama.cpp.")
 
     max_file_bytes: int = Field(20_000_000, description="Largest article file accepted, in bytes.")
 
