@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 Q ?= what tariff rate?
 MODEL ?= default
 
-.PHONY: ask test test-fast eval install install-default install-fast install-tiny clean-index
+.PHONY: browser ask test test-fast eval install install-default install-fast install-tiny clean-index
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -29,8 +29,12 @@ install-tiny: $(VENV)/.stamp-model-tiny
 ask: $(VENV)/.stamp-model-default
 	$(BIN)/ask --model $(MODEL) "$(Q)"
 
-test: $(VENV)/.stamp-test+model-default+model-tiny
+test: $(VENV)/.stamp-test+model-default+model-tiny browser
 	$(BIN)/python -m pytest
+
+# the UI test drives Debian's Chromium (nothing downloads a browser)
+browser:
+	@command -v chromium >/dev/null || { apt-get update -q && apt-get install -y -q chromium; }
 
 test-fast: $(VENV)/.stamp-test+model-tiny
 	$(BIN)/python -m pytest -m "not slow and not eval"

@@ -218,6 +218,39 @@ def models(names):
         _fail(e)
 
 
+@rag.command()
+@click.option("--port", type=int, default=None, help="Port (default 7860).")
+@click.option("--host", default=None, help="Address to bind (default 127.0.0.1, loopback only).")
+@click.option("--model", "-m", default=None, help="Model loaded at start: default, fast, tiny or a GGUF path.")
+@click.option("--index", "index_dir", type=click.Path(path_type=Path), default=None, help="Index folder (default index/).")
+def ui(port, host, model, index_dir):
+    """The chat page (Gradio) on http://127.0.0.1:7860."""
+    try:
+        settings = _settings(ui_port=port, host=host, model=model, index_dir=index_dir)
+        from ui.app import main
+
+        main(settings)
+    except RagError as e:
+        _fail(e)
+
+
+@rag.command()
+@click.option("--port", type=int, default=None, help="Port (default 8765).")
+@click.option("--host", default=None, help="Address to bind (default 127.0.0.1, loopback only).")
+@click.option("--model", "-m", default=None, help="Model: default, fast, tiny or a GGUF path.")
+@click.option("--llm-url", default=None, help="Use the LLM of an OpenAI-compatible server at this base URL.")
+@click.option("--index", "index_dir", type=click.Path(path_type=Path), default=None, help="Index folder (default index/).")
+def serve(port, host, model, llm_url, index_dir):
+    """The HTTP API: POST /ask, /ask/stream, /ingest, /v1/chat/completions; GET /health."""
+    try:
+        settings = _settings(port=port, host=host, model=model, llm_url=llm_url, index_dir=index_dir)
+        from .server import main
+
+        main(settings)
+    except RagError as e:
+        _fail(e)
+
+
 def ask_main():
     ask(prog_name="ask")
 

@@ -24,6 +24,16 @@ class Settings(BaseSettings):
     embedder: str = Field("all-MiniLM-L6-v2", description="Sentence-transformers embedder id.")
     n_threads: int | None = Field(None, description="llama.cpp threads; None = physical cores.")
     n_ctx: int = Field(2048, description="LLM context window in tokens.")
+    llm_url: str | None = Field(None, description="Base URL of an OpenAI-compatible server (e.g. http://127.0.0.1:8080/v1) that runs the LLM instead of llama.cpp in-process.")
+    llm_api_key: str = Field("none", description="API key sent to the llm_url server, if it wants one.")
+
+    # serving: the HTTP API (`rag serve`), the chat page (`rag ui`) and the CLI's warm path
+    host: str = Field("127.0.0.1", description="Address `rag serve` and `rag ui` bind to; loopback by default.")
+    port: int = Field(8765, description="Port of `rag serve`; `ask` sends its questions there when it runs.")
+    ui_port: int = Field(7860, description="Port of `rag ui`.")
+    use_server: bool = Field(True, description="Let `ask` use a running `rag serve` (warm models) instead of loading its own.")
+    max_upload_bytes: int = Field(5_000_000, description="Largest article accepted from the chat page or POST /ingest, in bytes.")
+    max_request_bytes: int = Field(1_000_000, description="Largest HTTP request body `rag serve` reads (uploads aside), in bytes.")
 
     max_file_bytes: int = Field(20_000_000, description="Largest article file accepted, in bytes.")
 
