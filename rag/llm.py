@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Protocol
 
-from .errors import ModelNotInstalled
+from .errors import ModelNotInstalled, RagError
 
 
 class LLM(Protocol):
@@ -63,3 +63,83 @@ class LlamaCppLLM:
                     yield piece
             total = self._llm.n_tokens
             self.last_usage = {"prompt_tokens": max(total - n, 0), "completion_tokens": n}
+
+
+class OpenAICompatLLM:
+    """An LLM behind any OpenAI-compatible server (llama.cpp's server,
+    `python -m llama_cpp.server`, vLLM), so one serving engine can answer for
+    many users. Same protocol as LlamaCppLLM; the server does the chat
+    template. `want` is a model the server may serve (a registry name such as
+    "default"); when the server lists no such model its first one is used."""
+
+    def __init__(self, base_url: str, want: str = "", api_key: str = "none", timeout: float = 300.0):
+        self.base_url = base_url.rstrip("/")
+        self.want, self.api_key, self.timeout = want, api_key, timeout
+        self.model = ""  # the server's model id, set by warm_up
+        self.id = f"{want or 'model'}@{self.base_url}"
+        self.last_usage: dict = {}
+
+    def _unreachable(self, e: Exception) -> RagError:
+        return RagError(f"no LLM server at {self.base_url} ({e.__class__.__name__}); start it or drop --llm-url.")
+
+    def _headers(self) -> dict:
+        return {"Authorization": f"Bearer {self.api_key}"}
+
+    def warm_up(self) -> None:
+        """Ask the server which models it serves; fails clearly when it is down."""
+        if self.model:
+            return
+        import httpx
+
+        try:
+            r = httpx.get(f"{self.base_url}/models", headers=self._headers(), timeout=10)
+            r.raise_for_status()
+            ids = [m["id"] for m in r.json().get("data", []) if m.get("id")]
+        except httpx.TransportError as e:
+            raise self._unreachable(e) from None
+        except (httpx.HTTPStatusError, ValueError, KeyError, AttributeError) as e:
+            raise RagError(f"{self.base_url}/models did not answer like an OpenAI-compatible server ({e}); "
+                           "check --llm-url (it usually ends in /v1).") from None
+        if not ids:
+            raise RagError(f"the LLM server at {self.base_url} serves no model; start it with one.")
+        self.model = self.want if self.want in ids else ids[0]
+        self.id = self.model
+
+    def stream(self, messages: list[dict], max_tokens: int) -> Iterator[str]:
+        import json
+
+        import httpx
+
+        self.warm_up()
+        body = {"model": self.model, "messages": messages, "max_tokens": max_tokens, "temperature": 0.0,
+                "seed": 0, "stream": True, "stream_options": {"include_usage": True}}
+        usage, pieces = None, []
+        try:
+            with httpx.stream("POST", f"{self.base_url}/chat/completions", json=body, headers=self._headers(),
+                              timeout=httpx.Timeout(self.timeout, connect=10)) as r:
+                if r.status_code >= 400:
+                    r.read()
+                    raise RagError(f"the LLM server at {self.base_url} answered {r.status_code}: {r.text[:200]}")
+                for line in r.iter_lines():  # server-sent events: "data: {json}" ... "data: [DONE]"
+                    if not line.startswith("data:"):
+                        continue
+                    data = line[5:].strip()
+                    if data == "[DONE]":
+                        break
+                    chunk = json.loads(data)
+                    usage = chunk.get("usage") or usage
+                    for choice in chunk.get("choices") or []:
+                        piece = (choice.get("delta") or {}).get("content")
+                        if piece:
+                            pieces.append(piece)
+                            yield piece
+        except httpx.TransportError as e:
+            raise self._unreachable(e) from None
+        if usage:
+            self.last_usage = {"prompt_tokens": usage.get("prompt_tokens", 0),
+                               "completion_tokens": usage.get("completion_tokens", len(pieces))}
+        else:  # the server gave no usage: estimate with the index's tokenizer (cl100k)
+            from .text import count_tokens
+
+            self.last_usage = {"prompt_tokens": sum(count_tokens(m["content"]) for m in messages),
+                               "completion_tokens": count_tokens("".join(pieces))}

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .embed import SentenceTransformerEmbedder
-from .llm import LlamaCppLLM
+from .llm import LlamaCppLLM, OpenAICompatLLM
 from .settings import Settings
 from .store import Index
 
@@ -15,12 +15,15 @@ class Runtime:
     settings: Settings
     embedder: SentenceTransformerEmbedder
     index: Index
-    llm: LlamaCppLLM | None
+    llm: LlamaCppLLM | OpenAICompatLLM | None
 
 
 def make_llm(settings: Settings):
-    """The LLM named by settings: llama.cpp in-process, the model assembled
-    from its packages on first use."""
+    """The LLM named by settings: an OpenAI-compatible server when
+    `llm_url` is set, else llama.cpp in-process, the model assembled from its
+    packages on first use."""
+    if settings.llm_url:
+        return OpenAICompatLLM(settings.llm_url, settings.model, settings.llm_api_key)
     from .models import resolve
 
     path, name, chat_format = resolve(settings.model, settings.models_dir)

@@ -1,0 +1,348 @@
+"""The HTTP API (`rag serve`): one warm `Assistant` answering for many
+clients, on 127.0.0.1:8765 by default.
+
+  POST /ask                  the `ask --json` contract
+  POST /ask/stream           server-sent events: `token`... then `answer` (or `error`)
+  POST /ingest               multipart .txt/.md/.html files, added to the index
+  GET  /health               state ("loading the embedder" ... "ready"), index, counts
+  POST /v1/chat/completions  OpenAI-compatible: the last user message is the question
+  GET  /v1/models            the models /ask and /v1/chat/completions accept
+  GET  /openapi.json, /docs  the spec
+
+Endpoints are plain `def`s: FastAPI runs them in its thread pool, and the
+Assistant's lock serializes llama.cpp. FastAPI and uvicorn load inside
+`create_app` and `main`, so importing this module stays cheap; the request
+models are module-level so that FastAPI can read their annotations.
+"""
+
+import json
+import re
+import shutil
+import tempfile
+import threading
+import time
+import uuid
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from .errors import InputError, ModelNotInstalled, RagError
+from .settings import Settings
+
+UPLOAD_SUFFIXES = {".txt", ".md", ".html", ".htm"}
+MAX_FILES = 20  # per /ingest request
+SSE = "text/event-stream"
+
+
+class AskRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    question: str = Field(..., max_length=4000, description="The question; control characters are stripped.")
+    model: str | None = Field(None, max_length=64, description="A model the server offers (GET /v1/models); default: the server's.")
+    top_k: int | None = Field(None, ge=1, le=12, description="Passages given to the model (default 4).")
+
+
+class ChatMessage(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    role: str = Field(..., max_length=32)
+    content: str | list[dict] | None = Field(None, description="Text, or OpenAI content parts (text parts are read).")
+
+
+class ChatRequest(BaseModel):
+    # OpenAI clients send many optional fields (temperature, user, ...): they
+    # are accepted and ignored, since the answer is the pipeline's.
+    model_config = ConfigDict(extra="ignore")
+
+    model: str = Field("", max_length=256)
+    messages: list[ChatMessage] = Field(..., min_length=1, max_length=200)
+    stream: bool = False
+    stream_options: dict | None = None
+
+
+def offered_models(assistant) -> list[str]:
+    """What a client may name: the server's own model and the registry's
+    names. Never a path: clients do not choose files on the server."""
+    from .models import registry
+
+    try:
+        names = list(registry(assistant.settings.models_dir))
+    except OSError:
+        names = []
+    return sorted(set(names) | {assistant.settings.model})
+
+
+def _pick_model(assistant, name: str | None, strict: bool) -> str | None:
+    if not name or name == assistant.settings.model:
+        return None
+    if name in offered_models(assistant):
+        return name
+    if strict:
+        raise InputError(f"unknown model {name!r}; this server offers: {', '.join(offered_models(assistant))}.")
+    return None  # OpenAI clients send their own model names: use the server's
+
+
+def _question_of(messages: list[ChatMessage]) -> str:
+    """The last user message's text."""
+    for m in reversed(messages):
+        if m.role == "user":
+            if isinstance(m.content, list):
+                return " ".join(str(p.get("text", "")) for p in m.content if p.get("type") == "text")
+            return m.content or ""
+    raise InputError("no user message; send messages=[{'role': 'user', 'content': 'your question'}].")
+
+
+def _safe_name(filename: str | None, taken: set[str]) -> str:
+    """A file name of our making from an uploaded one: its last path part,
+    letters, digits, '.', '-', '_' only, no leading dot, unique in `taken`.
+
+    >>> _safe_name("../../etc/passwd.txt", set())
+    'passwd.txt'
+    >>> _safe_name("Trump & Xi: talks.md", {"Trump_Xi_talks.md"})
+    'Trump_Xi_talks-2.md'
+    """
+    base = re.split(r"[\\/]", filename or "")[-1]
+    stem, dot, suffix = base.rpartition(".")
+    if not dot:
+        stem, suffix = suffix, ""
+    stem = re.sub(r"[^A-Za-z0-9._-]+", "_", stem).strip("._-")[:100] or "article"
+    suffix = re.sub(r"[^A-Za-z0-9]", "", suffix)[:10].lower()
+    name, i = f"{stem}.{suffix}" if suffix else stem, 1
+    while name in taken:
+        i += 1
+        name = f"{stem}-{i}.{suffix}" if suffix else f"{stem}-{i}"
+    taken.add(name)
+    return name
+
+
+def _sse(event: str, data) -> str:
+    return f"event: {event}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
+
+
+def _status_of(e: RagError) -> int:
+    return 503 if isinstance(e, ModelNotInstalled) else 400
+
+
+class BodyLimit:
+    """ASGI middleware: a request body over its path's limit gets a JSON 413,
+    before reading when Content-Length says so, else as soon as the bytes
+    read pass the limit (chunked bodies, lying headers)."""
+
+    def __init__(self, app, limit_of):
+        self.app, self.limit_of = app, limit_of  # limit_of: path -> bytes
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        from starlette.exceptions import HTTPException
+        from starlette.responses import JSONResponse
+
+        limit = self.limit_of(scope["path"])
+        too_large = {"error": f"request too large: the limit for {scope['path']} is {limit} bytes"}
+        length = dict(scope.get("headers") or []).get(b"content-length", b"")
+        if length.isdigit() and int(length) > limit:
+            return await JSONResponse(too_large, status_code=413, headers={"Connection": "close"})(scope, receive, send)
+        seen = 0
+
+        async def counted():
+            nonlocal seen
+            message = await receive()
+            seen += len(message.get("body", b""))
+            if seen > limit:  # FastAPI re-raises HTTPExceptions met while reading; our handler answers
+                raise HTTPException(413, too_large["error"])
+            return message
+
+        await self.app(scope, counted, send)
+
+
+def create_app(assistant):
+    """The FastAPI app over one Assistant (tests and the load test hand in
+    one with fakes or real models)."""
+    from fastapi import FastAPI, HTTPException, Request, UploadFile
+    from starlette.exceptions import HTTPException as StarletteHTTPException
+    from fastapi.encoders import jsonable_encoder
+    from fastapi.exceptions import RequestValidationError
+    from fastapi.responses import JSONResponse, StreamingResponse
+
+    from .cli import answer_json, render
+
+    settings: Settings = assistant.settings
+    app = FastAPI(title="newsrag", version="0.1.0",
+                  description="Cited answers from local news articles. The answer JSON is the `ask --json` contract.")
+    upload_limit = MAX_FILES * settings.max_upload_bytes + 64_000  # files plus multipart framing
+    app.add_middleware(BodyLimit, limit_of=lambda path: upload_limit if path == "/ingest" else settings.max_request_bytes)
+
+    def error(request: Request, msg: str, status: int, **extra):
+        """{"error": msg}; under /v1/ OpenAI's shape, which its clients read."""
+        if request.url.path.startswith("/v1/"):
+            kind = "invalid_request_error" if status < 500 else "server_error"
+            return JSONResponse({"error": {"message": msg, "type": kind, "code": status}}, status_code=status)
+        return JSONResponse({"error": msg, **extra}, status_code=status)
+
+    @app.exception_handler(RagError)
+    def rag_error(request: Request, e: RagError):
+        return error(request, str(e), _status_of(e))
+
+    @app.exception_handler(StarletteHTTPException)  # FastAPI's and Starlette's (404, 405, 413)
+    def http_error(request: Request, e: StarletteHTTPException):
+        return error(request, str(e.detail), e.status_code)
+
+    @app.exception_handler(RequestValidationError)
+    def bad_request(request: Request, e: RequestValidationError):
+        errs = jsonable_encoder(e.errors())
+        first = errs[0] if errs else {}
+        where = ".".join(str(x) for x in first.get("loc", ()))
+        return error(request, f"invalid request: {where}: {first.get('msg', 'bad input')}", 422, detail=errs)
+
+    # ---- answers ---------------------------------------------------------------
+    @app.post("/ask", summary="Answer a question (the ask --json contract)")
+    def ask(req: AskRequest) -> dict:
+        a = assistant.ask(req.question, _pick_model(assistant, req.model, True), req.top_k)
+        return answer_json(a)
+
+    def checked_stream(question: str, model: str | None, top_k: int | None):
+        """assistant.stream with the question checked first, so that a bad
+        request gets its 400 before the stream starts."""
+        from .pipeline import clean_question
+
+        clean_question(question, settings.max_question_chars)
+        return assistant.stream(question, model, top_k)
+
+    @app.post("/ask/stream", summary="Answer as server-sent events",
+              response_class=StreamingResponse,
+              responses={200: {"content": {SSE: {}},
+                               "description": "`event: token` (a JSON string: the model's draft), then one "
+                                              "`event: answer` (the checked answer's JSON) or `event: error`."}})
+    def ask_stream(req: AskRequest):
+        events = checked_stream(req.question, _pick_model(assistant, req.model, True), req.top_k)
+
+        def gen():
+            try:
+                for kind, value in events:
+                    yield _sse(kind, value) if kind == "token" else _sse("answer", answer_json(value))
+            except RagError as e:
+                yield _sse("error", {"error": str(e), "status": _status_of(e)})
+
+        return StreamingResponse(gen(), media_type=SSE, headers={"Cache-Control": "no-cache"})
+
+    # ---- adding articles -------------------------------------------------------
+    @app.post("/ingest", summary="Add .txt, .md or .html articles (multipart field `files`)")
+    def ingest(files: list[UploadFile]) -> dict:
+        if len(files) > MAX_FILES:
+            raise InputError(f"at most {MAX_FILES} files per request.")
+        tmp = Path(tempfile.mkdtemp(prefix="newsrag-upload-"))
+        try:
+            taken: set[str] = set()
+            names: dict[str, str] = {}  # our file name -> the client's
+            skipped = []
+            for f in files:
+                name = _safe_name(f.filename, taken)
+                if Path(name).suffix.lower() not in UPLOAD_SUFFIXES:
+                    skipped.append({"file": f.filename, "reason": "unsupported type; use .txt, .md or .html"})
+                    continue
+                data = f.file.read(settings.max_upload_bytes + 1)
+                if len(data) > settings.max_upload_bytes:
+                    raise HTTPException(413, f"{f.filename}: larger than {settings.max_upload_bytes} bytes")
+                (tmp / name).write_bytes(data)
+                names[name] = f.filename or name
+            try:
+                report, added = assistant.ingest([tmp]) if names else (None, 0)
+            except InputError as e:  # our temp folder is no business of the client's
+                raise InputError(str(e).replace(f"{tmp}/", "").replace(str(tmp), "the upload")) from None
+            if report is not None:
+                skipped += [{"file": names.get(Path(p).name, Path(p).name), "reason": why} for p, why in report.skipped]
+            if not added and skipped and len(skipped) == len(files):
+                return JSONResponse({"error": "no article added: " + "; ".join(f"{s['file']}: {s['reason']}" for s in skipped),
+                                     "added": 0, "skipped": skipped}, status_code=400)
+            idx = assistant.index
+            return {"added": added, "skipped": skipped, "warnings": report.warnings if report else [],
+                    "articles": len(idx.docs), "chunks": len(idx.chunks)}
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+    # ---- state -----------------------------------------------------------------
+    @app.get("/health", summary="Server state; `state` is \"ready\" once models are loaded")
+    def health() -> dict:
+        st = assistant.status()
+        return {**st, "service": "newsrag", "ready": st["state"] == "ready",
+                "index_dir": str(Path(settings.index_dir).resolve()), "llm_url": settings.llm_url,
+                "models": offered_models(assistant)}
+
+    # ---- OpenAI-compatible -----------------------------------------------------
+    @app.get("/v1/models", summary="Models, in the OpenAI list format")
+    def models() -> dict:
+        return {"object": "list", "data": [{"id": m, "object": "model", "created": 0, "owned_by": "newsrag"}
+                                           for m in offered_models(assistant)]}
+
+    def completion(j: dict, model: str, cid: str, created: int) -> dict:
+        text = render(j)
+        usage = {"prompt_tokens": j.get("prompt_tokens", 0), "completion_tokens": len(j["answer"].split())}
+        usage["total_tokens"] = usage["prompt_tokens"] + usage["completion_tokens"]
+        return {"id": cid, "object": "chat.completion", "created": created, "model": model,
+                "choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}],
+                "usage": usage, "citations": j["citations"], "rag": j}
+
+    @app.post("/v1/chat/completions", summary="OpenAI-compatible chat: the last user message is answered from the articles")
+    def chat(req: ChatRequest):
+        question = _question_of(req.messages)
+        model = _pick_model(assistant, req.model, False)
+        cid, created = f"chatcmpl-{uuid.uuid4().hex[:24]}", int(time.time())
+        name = model or settings.model
+        if not req.stream:
+            return completion(answer_json(assistant.ask(question, model)), name, cid, created)
+        events = checked_stream(question, model, None)
+
+        def chunk(delta: dict | None, finish: str | None = None, **extra) -> str:
+            choices = [{"index": 0, "delta": delta, "finish_reason": finish}] if delta is not None else []
+            c = {"id": cid, "object": "chat.completion.chunk", "created": created, "model": name,
+                 "choices": choices, **extra}
+            return f"data: {json.dumps(c, ensure_ascii=False)}\n\n"
+
+        def gen():
+            # The model's draft is not sent: the claim check may drop or
+            # re-point its sentences. The checked text follows, in pieces.
+            yield chunk({"role": "assistant", "content": ""})
+            try:
+                a = next(v for k, v in events if k == "answer")
+            except RagError as e:
+                yield f"data: {json.dumps({'error': {'message': str(e), 'code': _status_of(e)}})}\n\n"
+                return
+            done = completion(answer_json(a), name, cid, created)
+            for piece in re.findall(r"\S+\s*|\s+", done["choices"][0]["message"]["content"]):
+                yield chunk({"content": piece})
+            yield chunk({}, "stop", citations=done["citations"], rag=done["rag"])
+            if (req.stream_options or {}).get("include_usage"):
+                yield chunk(None, usage=done["usage"])
+            yield "data: [DONE]\n\n"
+
+        return StreamingResponse(gen(), media_type=SSE, headers={"Cache-Control": "no-cache"})
+
+    return app
+
+
+def warm_in_background(assistant) -> threading.Thread:
+    """Load the models while the server already answers /health."""
+
+    def work():
+        try:
+            assistant.warm_up()
+        except Exception as e:  # shown by /health; requests raise it again
+            assistant.state = f"error: {e}"
+
+    t = threading.Thread(target=work, daemon=True, name="rag-warm-up")
+    t.start()
+    return t
+
+
+def main(settings: Settings) -> None:
+    """`rag serve`: uvicorn on settings.host:settings.port, models warming."""
+    import uvicorn
+
+    from .service import Assistant
+
+    assistant = Assistant(settings)
+    app = create_app(assistant)
+    warm_in_background(assistant)
+    print(f"newsrag API on http://{settings.host}:{settings.port} (docs at /docs); loading models...", flush=True)
+    uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning")

@@ -1,0 +1,279 @@
+"""The HTTP API. Fast part: the FastAPI app over an Assistant with fake
+models, through a real uvicorn on a free loopback port (and the official
+`openai` client). Slow part: the real `rag serve` (tiny model, tmp index) in
+a subprocess, every endpoint exercised over HTTP."""
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from conftest import ARTICLES, FakeLLM, check_contract, write_articles
+from rag.server import create_app
+from rag.service import Assistant
+
+TARIFF_Q = "What did the United States cut tariffs on Chinese goods to?"
+REPLY = "The United States cut tariffs on Chinese goods to 30% for 90 days [1]."
+NEW_ARTICLE = (b"Storm closes Paris metro\n\nA storm flooded the Paris metro on Tuesday. "
+               b"Officials closed twelve stations while pumps cleared the tunnels.\n")
+BINARY = bytes(range(256)) * 8
+BIN = Path(sys.executable).parent
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class ThreadServer:
+    """uvicorn serving `app` on a free loopback port in a thread."""
+
+    def __init__(self, app):
+        import uvicorn
+
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning"))
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    def __enter__(self):
+        self.thread.start()
+        deadline = time.monotonic() + 10
+        while not self.server.started:
+            assert time.monotonic() < deadline, "uvicorn did not start"
+            time.sleep(0.02)
+        return self
+
+    def __exit__(self, *exc):
+        self.server.should_exit = True
+        self.thread.join(10)
+
+
+def fake_assistant(settings, embedder, index, reply=REPLY) -> Assistant:
+    a = Assistant(settings, embedder=embedder, llms={settings.model: FakeLLM(reply)}, index=index)
+    a.state = "ready"
+    return a
+
+
+@pytest.fixture
+def small_settings(settings):
+    return settings.model_copy(update={"max_request_bytes": 4000, "max_upload_bytes": 3000})
+
+
+@pytest.fixture
+def api(small_settings, embedder, index):
+    with ThreadServer(create_app(fake_assistant(small_settings, embedder, index))) as srv:
+        with httpx.Client(base_url=srv.url, timeout=10) as client:
+            yield client
+
+
+def sse(text: str) -> list[tuple[str, object]]:
+    """[(event, data)] of a text/event-stream body."""
+    out = []
+    for block in text.strip().split("\n\n"):
+        fields = dict(line.split(": ", 1) for line in block.splitlines())
+        out.append((fields.get("event", "message"), json.loads(fields["data"])))
+    return out
+
+
+# ---- fast: the app with fakes ----------------------------------------------------
+
+def test_ask_answers_in_the_contract(api, index):
+    r = api.post("/ask", json={"question": TARIFF_Q, "top_k": 3})
+    assert r.status_code == 200
+    j = r.json()
+    check_contract(j, index)
+    assert "30%" in j["answer"] and not j["abstained"] and len(j["passages"]) <= 3
+    assert {e["doc_id"] for e in j["evidence"]} <= set(index.docs)
+
+
+def test_bad_requests_get_clear_errors(api):
+    r = api.post("/ask", json={"question": "   "})
+    assert r.status_code == 400 and "empty question" in r.json()["error"]
+    r = api.post("/ask", content=b'{"question": "what', headers={"Content-Type": "application/json"})
+    assert r.status_code == 422 and "JSON" in r.json()["error"]
+    r = api.post("/ask", json={"question": TARIFF_Q, "temperature": 2})
+    assert r.status_code == 422 and "temperature" in r.json()["error"]
+    r = api.post("/ask", json={"question": TARIFF_Q, "top_k": 99})
+    assert r.status_code == 422 and "top_k" in r.json()["error"]
+    r = api.post("/ask", json={"question": TARIFF_Q, "model": "/etc/passwd"})  # clients never name files
+    assert r.status_code == 400 and "unknown model" in r.json()["error"]
+    r = api.get("/nowhere")
+    assert r.status_code == 404 and r.json()["error"]
+
+
+def test_oversize_bodies_are_refused(api):
+    big = {"question": "x" * 5000}
+    r = api.post("/ask", json=big)  # Content-Length over the limit: refused unread
+    assert r.status_code == 413 and "4000 bytes" in r.json()["error"]
+
+    def chunked():  # no Content-Length: counted as read
+        yield b'{"question": "'
+        for _ in range(60):
+            yield b"y" * 100
+        yield b'"}'
+
+    r = api.post("/ask", content=chunked(), headers={"Content-Type": "application/json"})
+    assert r.status_code == 413 and "4000 bytes" in r.json()["error"]
+    assert api.get("/health").status_code == 200  # the server lives on
+
+
+def test_ask_stream_sends_tokens_then_the_checked_answer(api, index):
+    r = api.post("/ask/stream", json={"question": TARIFF_Q})
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/event-stream")
+    events = sse(r.text)
+    kinds = [k for k, _ in events]
+    assert kinds[-1] == "answer" and set(kinds[:-1]) == {"token"}
+    assert "".join(v for k, v in events if k == "token") == REPLY
+    check_contract(events[-1][1], index)
+    r = api.post("/ask/stream", json={"question": ""})
+    assert r.status_code == 400 and "empty question" in r.json()["error"]
+
+
+def test_ingest_adds_articles_and_refuses_bad_files(api):
+    before = api.get("/health").json()["articles"]
+    r = api.post("/ingest", files=[("files", ("../../etc/Paris storm!.txt", NEW_ARTICLE, "text/plain")),
+                                   ("files", ("photo.txt", BINARY, "text/plain")),
+                                   ("files", ("run.sh", b"echo hi", "text/plain"))])
+    assert r.status_code == 200, r.text
+    j = r.json()
+    assert j["added"] == 1 and j["articles"] == before + 1
+    assert {s["file"] for s in j["skipped"]} == {"photo.txt", "run.sh"}
+    assert "binary" in next(s["reason"] for s in j["skipped"] if s["file"] == "photo.txt")
+    a = api.post("/ask", json={"question": "How many metro stations did officials close in Paris?"}).json()
+    assert any(c["doc_id"] == "Paris_storm" for c in a["citations"] + a["passages"])  # a name of our making
+
+    r = api.post("/ingest", files=[("files", ("photo.txt", BINARY, "text/plain"))])
+    assert r.status_code == 400 and "binary" in r.json()["error"] and "/tmp" not in r.json()["error"]
+    r = api.post("/ingest", files=[("files", ("big.txt", b"word " * 1000, "text/plain"))])
+    assert r.status_code == 413 and "3000 bytes" in r.json()["error"]
+    r = api.post("/ingest", json={"files": "nope"})
+    assert r.status_code == 422
+    assert api.get("/health").json()["articles"] == before + 1
+
+
+def test_health_models_and_openapi(api, small_settings):
+    h = api.get("/health").json()
+    assert h["service"] == "newsrag" and h["ready"] and h["state"] == "ready"
+    assert h["index_dir"] == str(small_settings.index_dir.resolve()) and h["articles"] == len(ARTICLES)
+    assert {m["id"] for m in api.get("/v1/models").json()["data"]} >= {"default", "tiny"}
+    spec = api.get("/openapi.json").json()
+    assert set(spec["paths"]) >= {"/ask", "/ask/stream", "/ingest", "/health", "/v1/chat/completions", "/v1/models"}
+    assert "additionalProperties" in json.dumps(spec["components"]["schemas"]["AskRequest"])
+
+
+def test_openai_client_gets_cited_answers(small_settings, embedder, index):
+    import openai
+
+    with ThreadServer(create_app(fake_assistant(small_settings, embedder, index))) as srv:
+        client = openai.OpenAI(base_url=srv.url + "/v1", api_key="none", max_retries=0)
+        msgs = [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "hello"},
+                {"role": "assistant", "content": "Hi."}, {"role": "user", "content": TARIFF_Q}]
+        c = client.chat.completions.create(model="gpt-4o", messages=msgs)
+        text = c.choices[0].message.content
+        assert "30%" in text and "[1]" in text and "Sources:" in text
+        extra = c.model_extra
+        assert extra["citations"] and extra["citations"][0]["doc_id"] == "tariffs"
+        check_contract(extra["rag"], index)
+        assert c.usage.prompt_tokens > 0
+
+        pieces, last = [], None
+        for chunk in client.chat.completions.create(model="gpt-4o", messages=msgs, stream=True):
+            if chunk.choices:
+                pieces.append(chunk.choices[0].delta.content or "")
+                last = chunk
+        assert "".join(pieces) == text
+        assert last.choices[0].finish_reason == "stop" and last.model_extra["citations"] == extra["citations"]
+
+        with pytest.raises(openai.BadRequestError, match="no user message"):
+            client.chat.completions.create(model="tiny", messages=[{"role": "system", "content": "x"}])
+
+
+# ---- slow: the real `rag serve` ---------------------------------------------------
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory):
+    """`rag serve --model tiny` on a free loopback port over the three test
+    articles; yields its base URL once /health says ready."""
+    tmp = tmp_path_factory.mktemp("serve")
+    port = free_port()
+    env = {**os.environ, "RAG_SEEDS_DIR": str(write_articles(tmp / "news")), "RAG_MAX_UPLOAD_BYTES": "20000",
+           "RAG_MAX_REQUEST_BYTES": "10000", "NO_COLOR": "1"}
+    log = open(tmp / "serve.log", "w")
+    p = subprocess.Popen([str(BIN / "rag"), "serve", "--port", str(port), "--model", "tiny",
+                          "--index", str(tmp / "index")], env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_ready(url, p, tmp / "serve.log")
+        yield url
+    finally:
+        p.terminate()
+        try:
+            p.wait(15)
+        except subprocess.TimeoutExpired:
+            p.kill()
+        log.close()
+
+
+def wait_ready(url: str, p: subprocess.Popen, log: Path, timeout: float = 180) -> dict:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert p.poll() is None, log.read_text()
+        try:
+            h = httpx.get(url + "/health", timeout=1).json()
+            if h["state"] == "ready":
+                return h
+            assert not h["state"].startswith("error"), h["state"]
+        except httpx.TransportError:
+            pass
+        time.sleep(0.5)
+    raise AssertionError(f"not ready in {timeout} s: {log.read_text()}")
+
+
+@pytest.mark.slow
+def test_real_server_every_endpoint(served):
+    import openai
+
+    c = httpx.Client(base_url=served, timeout=120)
+    h = c.get("/health").json()
+    assert h["ready"] and h["models_loaded"] == ["tiny"] and h["articles"] == len(ARTICLES)
+
+    j = c.post("/ask", json={"question": TARIFF_Q}).json()
+    check_contract(j, embedder_id="all-MiniLM-L6-v2")
+    assert j["model"]["llm"].startswith("SmolLM2") and j["passages"]
+
+    events = sse(c.post("/ask/stream", json={"question": TARIFF_Q}).text)
+    assert events[-1][0] == "answer" and [k for k, _ in events].count("answer") == 1
+    check_contract(events[-1][1], embedder_id="all-MiniLM-L6-v2")
+
+    r = c.post("/ingest", files=[("files", ("paris.txt", NEW_ARTICLE, "text/plain"))])
+    assert r.status_code == 200 and r.json()["added"] == 1 and r.json()["articles"] == len(ARTICLES) + 1
+    r = c.post("/ingest", files=[("files", ("photo.txt", BINARY, "text/plain"))])
+    assert r.status_code == 400 and "binary" in r.json()["error"]
+    r = c.post("/ingest", files=[("files", ("big.txt", b"word " * 5000, "text/plain"))])
+    assert r.status_code == 413
+    a = c.post("/ask", json={"question": "How many metro stations did officials close in Paris?"}).json()
+    assert "paris" in {p["doc_id"] for p in a["passages"]}  # the new article is searched at once
+
+    assert c.post("/ask", content=b"{oops", headers={"Content-Type": "application/json"}).status_code == 422
+    assert c.post("/ask", json={"question": "q" * 20000}).status_code == 413
+    r = c.post("/ask", json={"question": " \n "})
+    assert r.status_code == 400 and "empty question" in r.json()["error"]
+    assert "/v1/chat/completions" in c.get("/openapi.json").json()["paths"]
+
+    client = openai.OpenAI(base_url=served + "/v1", api_key="none", max_retries=0, timeout=120)
+    msgs = [{"role": "user", "content": TARIFF_Q}]
+    done = client.chat.completions.create(model="tiny", messages=msgs)
+    assert done.choices[0].message.content.startswith(done.model_extra["rag"]["answer"])
+    check_contract(done.model_extra["rag"], embedder_id="all-MiniLM-L6-v2")
+    streamed = "".join(ch.choices[0].delta.content or "" for ch in
+                       client.chat.completions.create(model="tiny", messages=msgs, stream=True) if ch.choices)
+    assert streamed == done.choices[0].message.content  # temperature 0: the same checked answer
