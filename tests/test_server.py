@@ -199,43 +199,57 @@ def test_openai_client_gets_cited_answers(small_settings, embedder, index):
 
 # ---- slow: the real `rag serve` ---------------------------------------------------
 
+class RagServe:
+    """`rag serve --model tiny` in a subprocess on a free loopback port, over
+    the three test articles indexed into `tmp`; entered once /health says
+    ready."""
+
+    def __init__(self, tmp: Path, **env):
+        self.tmp, self.port = tmp, free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.index_dir = tmp / "index"
+        self.env = {**os.environ, "RAG_SEEDS_DIR": str(write_articles(tmp / "news")), "NO_COLOR": "1", **env}
+
+    def __enter__(self):
+        self.log = open(self.tmp / "serve.log", "w")
+        self.p = subprocess.Popen([str(BIN / "rag"), "serve", "--port", str(self.port), "--model", "tiny",
+                                   "--index", str(self.index_dir)], env=self.env, stdout=self.log,
+                                  stderr=subprocess.STDOUT)
+        try:
+            self.wait_ready()
+        except BaseException:
+            self.__exit__()
+            raise
+        return self
+
+    def wait_ready(self, timeout: float = 180) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            assert self.p.poll() is None, (self.tmp / "serve.log").read_text()
+            try:
+                state = httpx.get(self.url + "/health", timeout=1).json()["state"]
+                if state == "ready":
+                    return
+                assert not state.startswith("error"), state
+            except httpx.TransportError:
+                pass
+            time.sleep(0.5)
+        raise AssertionError(f"not ready in {timeout} s: {(self.tmp / 'serve.log').read_text()}")
+
+    def __exit__(self, *exc):
+        self.p.terminate()
+        try:
+            self.p.wait(15)
+        except subprocess.TimeoutExpired:
+            self.p.kill()
+            self.p.wait()
+        self.log.close()
+
+
 @pytest.fixture(scope="module")
 def served(tmp_path_factory):
-    """`rag serve --model tiny` on a free loopback port over the three test
-    articles; yields its base URL once /health says ready."""
-    tmp = tmp_path_factory.mktemp("serve")
-    port = free_port()
-    env = {**os.environ, "RAG_SEEDS_DIR": str(write_articles(tmp / "news")), "RAG_MAX_UPLOAD_BYTES": "20000",
-           "RAG_MAX_REQUEST_BYTES": "10000", "NO_COLOR": "1"}
-    log = open(tmp / "serve.log", "w")
-    p = subprocess.Popen([str(BIN / "rag"), "serve", "--port", str(port), "--model", "tiny",
-                          "--index", str(tmp / "index")], env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_ready(url, p, tmp / "serve.log")
-        yield url
-    finally:
-        p.terminate()
-        try:
-            p.wait(15)
-        except subprocess.TimeoutExpired:
-            p.kill()
-        log.close()
-
-
-def wait_ready(url: str, p: subprocess.Popen, log: Path, timeout: float = 180) -> dict:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        assert p.poll() is None, log.read_text()
-        try:
-            h = httpx.get(url + "/health", timeout=1).json()
-            if h["state"] == "ready":
-                return h
-            assert not h["state"].startswith("error"), h["state"]
-        except httpx.TransportError:
-            pass
-        time.sleep(0.5)
-    raise AssertionError(f"not ready in {timeout} s: {log.read_text()}")
+    with RagServe(tmp_path_factory.mktemp("serve"), RAG_MAX_UPLOAD_BYTES="20000", RAG_MAX_REQUEST_BYTES="10000") as srv:
+        yield srv.url
 
 
 @pytest.mark.slow
@@ -274,6 +288,8 @@ def test_real_server_every_endpoint(served):
     done = client.chat.completions.create(model="tiny", messages=msgs)
     assert done.choices[0].message.content.startswith(done.model_extra["rag"]["answer"])
     check_contract(done.model_extra["rag"], embedder_id="all-MiniLM-L6-v2")
-    streamed = "".join(ch.choices[0].delta.content or "" for ch in
-                       client.chat.completions.create(model="tiny", messages=msgs, stream=True) if ch.choices)
-    assert streamed == done.choices[0].message.content  # temperature 0: the same checked answer
+    chunks = [ch for ch in client.chat.completions.create(model="tiny", messages=msgs, stream=True) if ch.choices]
+    streamed = "".join(ch.choices[0].delta.content or "" for ch in chunks)
+    final = chunks[-1].model_extra["rag"]
+    check_contract(final, embedder_id="all-MiniLM-L6-v2")
+    assert streamed.startswith(final["answer"]) and chunks[-1].choices[0].finish_reason == "stop"

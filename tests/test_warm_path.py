@@ -1,0 +1,139 @@
+"""`ask`'s warm path: with `rag serve` running on the same index the question
+goes there; with no server, another index, or a server failing mid-way, it
+is answered in-process. Fast part: a server with fake models in a thread and
+`ask` through click's runner. Slow part: the real `rag serve` and `ask`."""
+
+import json
+import os
+import subprocess
+import time
+
+import pytest
+from click.testing import CliRunner
+
+from conftest import FakeLLM, check_contract
+from rag import cli
+from rag.errors import InputError
+from rag.runtime import Runtime
+from rag.server import create_app
+from test_server import BIN, REPLY, TARIFF_Q, RagServe, ThreadServer, fake_assistant, free_port
+
+
+class FlakyLLM(FakeLLM):
+    """Answers once, then breaks as a bug would (the server says 500)."""
+
+    def stream(self, messages, max_tokens):
+        if self.calls:
+            raise RuntimeError("boom")
+        yield from super().stream(messages, max_tokens)
+
+
+class RefusingLLM(FakeLLM):
+    def stream(self, messages, max_tokens):
+        raise InputError("the question is not allowed here; rephrase it")
+        yield
+
+
+@pytest.fixture
+def here(monkeypatch, settings, embedder, index):
+    """In-process answers use fakes too; counts how often models were loaded."""
+    loads = []
+
+    def load(s):
+        loads.append(s)
+        return Runtime(s, embedder, index, FakeLLM(REPLY))
+
+    monkeypatch.setattr(cli, "_load", load)
+    return loads
+
+
+def run_ask(args, settings, port, stdin=None):
+    env = {"RAG_INDEX_DIR": str(settings.index_dir), "RAG_SEEDS_DIR": str(settings.seeds_dir), "RAG_PORT": str(port)}
+    return CliRunner().invoke(cli.ask, args, env=env, input=stdin)
+
+
+def test_find_server_wants_the_same_index_and_a_known_model(settings, embedder, index):
+    with ThreadServer(create_app(fake_assistant(settings, embedder, index))) as srv:
+        mine = settings.model_copy(update={"port": srv.port})
+        assert cli.find_server(mine, None) == srv.url
+        assert cli.find_server(mine, "tiny") == srv.url
+        assert cli.find_server(mine, "models/other.gguf") is None  # a path: not the server's to load
+        assert cli.find_server(mine.model_copy(update={"index_dir": settings.index_dir.parent / "other"}), None) is None
+        assert cli.find_server(mine.model_copy(update={"llm_url": "http://127.0.0.1:9/v1"}), None) is None
+    t0 = time.perf_counter()
+    assert cli.find_server(settings.model_copy(update={"port": free_port()}), None) is None
+    assert time.perf_counter() - t0 < 1.0
+
+
+def test_ask_goes_to_the_server_and_prints_as_in_process(settings, embedder, index, here):
+    with ThreadServer(create_app(fake_assistant(settings, embedder, index))) as srv:
+        r = run_ask(["--json", TARIFF_Q], settings, srv.port)
+        assert r.exit_code == 0, r.output
+        served = json.loads(r.output)
+        assert served["served_by"] == "server" and "30%" in served["answer"]
+        check_contract(served, index)
+        served_text = run_ask([TARIFF_Q], settings, srv.port)
+        local_text = run_ask(["--no-server", TARIFF_Q], settings, srv.port)
+        assert len(here) == 1  # only --no-server loaded models
+    assert served_text.exit_code == 0 and "Sources:" in served_text.output
+    assert served_text.output == local_text.output
+
+
+def test_no_server_means_in_process(settings, here):
+    r = run_ask(["--json", TARIFF_Q], settings, free_port())
+    assert r.exit_code == 0, r.output
+    j = json.loads(r.output)
+    assert "served_by" not in j and "30%" in j["answer"] and len(here) == 1
+
+
+def test_a_server_failing_mid_batch_hands_over_to_this_process(settings, embedder, index, here):
+    a = fake_assistant(settings, embedder, index)
+    a._llms[settings.model] = FlakyLLM(REPLY)
+    with ThreadServer(create_app(a)) as srv:
+        r = run_ask(["--json", "-"], settings, srv.port, stdin=f"{TARIFF_Q}\n\n{TARIFF_Q}\n{TARIFF_Q}\n")
+    assert r.exit_code == 0, r.output
+    lines = [json.loads(x) for x in r.output.splitlines()]
+    assert [x.get("served_by") for x in lines] == ["server", None, None]
+    assert all("30%" in x["answer"] for x in lines) and len(here) == 1
+
+
+def test_a_server_400_is_the_users_error(settings, embedder, index, here):
+    a = fake_assistant(settings, embedder, index)
+    a._llms[settings.model] = RefusingLLM()
+    with ThreadServer(create_app(a)) as srv:
+        r = run_ask([TARIFF_Q], settings, srv.port)
+        assert r.exit_code == 1 and "error: the question is not allowed here" in r.output
+        batch = run_ask(["--json", "-"], settings, srv.port, stdin=f"{TARIFF_Q}\n{TARIFF_Q}\n")
+    assert [json.loads(x)["error"] for x in batch.output.splitlines()] == \
+        ["the question is not allowed here; rephrase it"] * 2
+    assert here == []  # the server's answer stands: no fallback
+
+
+# ---- slow: the real `rag serve` and `ask` ------------------------------------------
+
+@pytest.mark.slow
+def test_real_ask_uses_a_running_server(tmp_path):
+    def ask(*args, port, stdin=None):
+        env = {**os.environ, "RAG_PORT": str(port), "RAG_INDEX_DIR": str(srv.index_dir),
+               "RAG_SEEDS_DIR": str(tmp_path / "news"), "RAG_MODEL": "tiny"}
+        t0 = time.perf_counter()
+        p = subprocess.run([str(BIN / "ask"), "--json", *args], env=env, input=stdin, capture_output=True,
+                           text=True, timeout=180)
+        assert p.returncode == 0, p.stderr
+        return [json.loads(x) for x in p.stdout.splitlines()], time.perf_counter() - t0
+
+    with RagServe(tmp_path) as srv:
+        [warm], warm_s = ask(TARIFF_Q, port=srv.port)
+        assert warm["served_by"] == "server"
+        check_contract(warm, embedder_id="all-MiniLM-L6-v2")
+        batch, _ = ask("-", port=srv.port, stdin=f"{TARIFF_Q}\nHow long was the phone call?\n")
+        assert [x["served_by"] for x in batch] == ["server", "server"]
+    [cold], cold_s = ask(TARIFF_Q, port=srv.port)  # the server is gone: in-process
+    assert "served_by" not in cold
+    check_contract(cold, embedder_id="all-MiniLM-L6-v2")
+    assert cold["passages"] == warm["passages"]  # the same index, searched the same way
+    # What the warm path saves is loading: the wall time minus the answer's
+    # own time (which varies with the machine's load, the same either way).
+    warm_cost, cold_cost = warm_s - warm["timings_ms"]["total"] / 1000, cold_s - cold["timings_ms"]["total"] / 1000
+    print(f"warm ask {warm_s:.2f} s (start-up {warm_cost:.2f} s), cold ask {cold_s:.2f} s (start-up {cold_cost:.2f} s)")
+    assert warm_cost < 2.0 and warm_cost * 3 < cold_cost
