@@ -40,6 +40,8 @@ def iter_files(paths: list[Path], report: LoadReport) -> Iterator[Path]:
     seen: set[Path] = set()
     for root in paths:
         if not root.exists():
+            if root.is_symlink():  # exists() follows the link: a dangling link or a loop
+                raise InputError(f"{root}: a broken symlink or a symlink loop; point it at a file or folder.")
             raise InputError(f"{root}: no such file or folder. Check the path and try again.")
         if root.is_file():
             walk = [(str(root.parent), [], [root.name])]
@@ -60,7 +62,11 @@ def iter_files(paths: list[Path], report: LoadReport) -> Iterator[Path]:
                     if root.is_file():
                         report.skipped.append((str(p), f"unsupported type {p.suffix or '(none)'}; use .txt, .md or .html"))
                     continue
-                real = p.resolve()
+                try:
+                    real = p.resolve()
+                except (RuntimeError, OSError):  # RuntimeError: Python 3.11's "Symlink loop"
+                    report.skipped.append((str(p), "a symlink loop; skipped"))
+                    continue
                 if real in seen:
                     continue
                 seen.add(real)
@@ -181,8 +187,8 @@ def load_paths(paths: list[Path], max_bytes: int = 20_000_000) -> LoadReport:
     for p in iter_files([Path(x) for x in paths], report):
         try:
             doc, warning = load_file(p, max_bytes)
-        except InputError as e:
-            report.skipped.append((str(p), str(e)))
+        except InputError as e:  # the reason without the path, which the report pairs with it
+            report.skipped.append((str(p), str(e).removeprefix(f"{p}: ")))
             continue
         if warning:
             report.warnings.append(warning)

@@ -65,6 +65,8 @@ def _stored(settings: Settings, embedder: Embedder) -> tuple[store.Index | None,
 def ingest(settings: Settings, embedder: Embedder, paths: list[Path]) -> tuple[store.Index, LoadReport, int]:
     """Add files or folders to the index; returns (index, report, n_added)."""
     report = load_paths(paths, settings.max_file_bytes)
+    if not report.documents:  # nothing readable: refuse before touching the index
+        raise InputError(nothing_read(paths, report))
     with store.write_lock(settings.index_dir):
         current, docs = _stored(settings, embedder)
         have = {d.content_hash for d in docs}
@@ -82,9 +84,20 @@ def ingest(settings: Settings, embedder: Embedder, paths: list[Path]) -> tuple[s
             added.append(d)
         if not added and current is not None:
             return current, report, 0
-        if not docs:
-            raise InputError("no readable articles in " + ", ".join(map(str, paths)) + "; add .txt, .md or .html files.")
         return build(settings, embedder, docs, reuse=current), report, len(added)
+
+
+def nothing_read(paths: list[Path], report: LoadReport) -> str:
+    """One line: why no article was read from `paths`.
+
+    >>> r = LoadReport(skipped=[("a/x.txt", "looks like a binary file, not text; skipped.")])
+    >>> nothing_read([Path("a")], r)
+    'no article read from a: a/x.txt: looks like a binary file, not text; add .txt, .md or .html files.'
+    """
+    where = ", ".join(map(str, paths))
+    why = "; ".join(f"{p}: {r.removesuffix('; skipped.').rstrip('.')}" for p, r in report.skipped[:3])
+    more = f" (and {len(report.skipped) - 3} more skipped)" if len(report.skipped) > 3 else ""
+    return f"no article read from {where}" + (f": {why}{more}" if why else "") + "; add .txt, .md or .html files."
 
 
 def rebuild(settings: Settings, embedder: Embedder, paths: list[Path] | None = None) -> store.Index:
@@ -97,8 +110,10 @@ def rebuild(settings: Settings, embedder: Embedder, paths: list[Path] | None = N
         else:
             try:
                 _, docs = _stored(settings, embedder)
-            except IndexCorrupt:
-                docs = []
+            except IndexCorrupt:  # keep the articles when their own file is intact
+                docs = store.stored_documents(settings.index_dir)
+                status_note(f"the damaged index's articles: {len(docs)} recovered" if docs else
+                            "the damaged index's articles cannot be read; rebuilding from the seeds")
             if not docs:
                 docs = load_paths([settings.seeds_dir], settings.max_file_bytes).documents
         if not docs:

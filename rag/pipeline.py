@@ -23,6 +23,13 @@ NOT_FOUND = "The articles don't say."
 _CTRL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
 
+def _cut(text: str, n: int) -> str:
+    """The first `n` characters, backed off to a word's end when one is near
+    (text without spaces, such as Chinese, is cut anywhere)."""
+    cut = text[:n]
+    return cut.rsplit(" ", 1)[0] if len(cut) < len(text) and " " in cut[-40:] else cut
+
+
 def clean_question(question: str, max_chars: int) -> tuple[str, list[str]]:
     """Strip control characters; refuse an empty question; trim a huge one."""
     q = _CTRL.sub(" ", question or "").strip()
@@ -30,8 +37,35 @@ def clean_question(question: str, max_chars: int) -> tuple[str, list[str]]:
     if not q:
         raise InputError('empty question; ask something, e.g. ask "what tariff rate?"')
     if len(q) > max_chars:
-        return q[:max_chars].rsplit(" ", 1)[0], [f"question trimmed to its first {max_chars} characters"]
+        return _cut(q, max_chars), [f"question trimmed to its first {max_chars} characters"]
     return q, []
+
+
+TEMPLATE_TOKENS = 32  # the chat template's role markers, not in the messages' text
+
+
+def fit_prompt(q: str, passages: list[Passage], llm, settings: Settings) -> tuple[list[dict], list[str]]:
+    """The prompt's messages, the question cut so that prompt and answer fit
+    in `settings.n_ctx` (a question of dense characters can hold more tokens
+    than characters). Counted with the LLM's own tokenizer when it has one,
+    else with cl100k plus a quarter."""
+    from .errors import RagError
+    from .text import count_tokens
+
+    count = getattr(llm, "count_tokens", None) or (lambda t: count_tokens(t) * 5 // 4 + 1)
+    room = settings.n_ctx - settings.max_answer_tokens - TEMPLATE_TOKENS
+    msgs = prompts.messages(q, passages)
+    over = sum(count(m["content"]) for m in msgs) - room
+    if over <= 0:
+        return msgs, []
+    keep = count(q) - over  # tokens the question may keep
+    if keep < 8:
+        raise RagError(f"the context window of {settings.n_ctx} tokens holds no question after the passages; "
+                       "raise RAG_N_CTX or lower RAG_CONTEXT_TOKENS.")
+    cut = q
+    while len(cut) > 1 and count(cut) > keep:  # shrinks every turn: keep < count(cut)
+        cut = _cut(cut, max(1, len(cut) * keep // count(cut)))
+    return prompts.messages(cut, passages), [f"question trimmed to its first {len(cut)} characters to fit the context window"]
 
 
 @dataclass(frozen=True)
@@ -193,7 +227,9 @@ def answer(question: str, index: Index, embedder: Embedder, llm: LLM | None, set
     removed: list[Claim] = []
     if g.ok and llm is not None:
         pieces = []
-        for piece in llm.stream(prompts.messages(q, passages), settings.max_answer_tokens):
+        msgs, trimmed = fit_prompt(q, passages, llm, settings)
+        notes += trimmed
+        for piece in llm.stream(msgs, settings.max_answer_tokens):
             pieces.append(piece)
             if on_token:
                 on_token(piece)

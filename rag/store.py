@@ -120,6 +120,19 @@ class Index:
         return {c.id: c for c in self.chunks}
 
 
+def stored_documents(root: Path) -> list[Document]:
+    """The articles of a damaged index, when docs.jsonl still passes its
+    checksum; [] when it does not (or there is no manifest to check it by)."""
+    try:
+        vdir = _current(root)
+        digest = json.loads((vdir / "manifest.json").read_text("utf-8"))["files"]["docs.jsonl"]
+        if sha256_file(vdir / "docs.jsonl") != digest:
+            return []
+        return [Document(**d) for d in _read_jsonl(vdir / "docs.jsonl")]
+    except (OSError, ValueError, KeyError, TypeError, IndexMissing):
+        return []
+
+
 def exists(root: Path) -> bool:
     return (root / "current").exists()
 
