@@ -26,11 +26,13 @@ def parse_markers(sentence: str) -> tuple[str, list[int]]:
     ('Tariffs fell to 30%.', [1, 3, 2])
     """
     ns: list[int] = []
-    for m in _MARK.finditer(sentence):
-        for x in re.split(r"[,;]", m.group(1)):
-            if int(x) not in ns:
-                ns.append(int(x))
-    text = re.sub(r"\s+([.,;:!?])", r"\1", _MARK.sub("", sentence)).strip()
+    while _MARK.search(sentence):  # again: removing "[2]" from "[1[2]]" leaves a marker "[1]"
+        for m in _MARK.finditer(sentence):
+            for x in re.split(r"[,;]", m.group(1)):
+                if int(x) not in ns:
+                    ns.append(int(x))
+        sentence = _MARK.sub("", sentence)
+    text = re.sub(r"\s+([.,;:!?])", r"\1", sentence).strip()
     return re.sub(r"\s{2,}", " ", text), ns
 
 

@@ -188,3 +188,16 @@ def test_ids_stable_and_unique(text, max_tokens, overlap):
     assert [(c.id, c.text, c.start) for c in a] == [(c.id, c.text, c.start) for c in b]
     assert len({c.id for c in a}) == len(a)
     assert [c.start for c in a] == sorted({c.start for c in a})  # strictly increasing
+
+
+@hsettings(**PROPS)
+@given(text=st.text(st.characters(blacklist_categories=("Cs",)), max_size=600),
+       max_tokens=st.integers(4, 60), overlap=st.integers(0, 30))
+def test_any_unicode_text_chunks_within_the_limit(text, max_tokens, overlap):
+    """Random text of any script, emoji and control characters included:
+    no crash, no chunk over its limit, no broken character, same ids twice."""
+    a = chunk_document(doc_of(text), max_tokens, overlap)
+    for c in a:
+        assert 0 < c.n_tokens == count_tokens(c.text) <= max_tokens
+        assert "\ufffd" not in c.text or "\ufffd" in text
+    assert [c.id for c in a] == [c.id for c in chunk_document(doc_of(text), max_tokens, overlap)]

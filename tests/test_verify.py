@@ -126,3 +126,69 @@ def test_is_refusal(text):
 ])
 def test_is_not_refusal(text):
     assert not is_refusal(text)
+
+
+# ---- properties of the citation parser (hypothesis) --------------------------
+
+from hypothesis import HealthCheck, example, given, settings as hsettings, strategies as st  # noqa: E402
+
+from conftest import check_contract  # noqa: E402
+from rag.verify import _MARK  # noqa: E402
+
+PROPS = dict(max_examples=150, deadline=None)
+BRACKETY = st.text(alphabet=st.sampled_from("[]0123456789,; .ab\n"), max_size=60)
+
+
+@hsettings(**PROPS)
+@given(st.one_of(st.text(max_size=200), BRACKETY))
+@example("Tariffs were cut [1[2]].")  # a marker formed by removing another: found by hand, not by hypothesis
+@example("[[3]] [4,[5]]")
+def test_parse_markers_never_fails_and_leaves_no_marker(s):
+    text, ns = parse_markers(s)
+    assert not _MARK.search(text), text  # no marker survives, not even one formed by removing another
+    assert parse_markers(text) == (text, [])
+    assert len(ns) == len(set(ns)) and all(0 <= n <= 999 for n in ns)
+
+
+WORD = st.text(alphabet=st.characters(whitelist_categories=("L", "Nd")), min_size=1, max_size=8)
+
+
+@hsettings(**PROPS)
+@given(words=st.lists(WORD, min_size=1, max_size=12),
+       marks=st.lists(st.tuples(st.integers(0, 12), st.lists(st.integers(1, 40), min_size=1, max_size=3)), max_size=5))
+def test_markers_round_trip(words, marks):
+    """Markers put anywhere in a sentence come back in order of first use,
+    each once, and the words come back unchanged."""
+    parts = list(words)
+    for pos, ns in sorted(marks, reverse=True):
+        parts.insert(min(pos, len(parts)), "[" + ", ".join(map(str, ns)) + "]")
+    text, ns = parse_markers(" ".join(parts) + ".")
+    assert text == " ".join(words) + "."
+    in_order = [int(x) for part in parts if part.startswith("[") for x in part.strip("[]").split(", ")]
+    assert ns == list(dict.fromkeys(in_order))
+
+
+@hsettings(**PROPS)
+@given(cited=st.lists(st.integers(0, 999), min_size=1, max_size=6), claim=st.sampled_from([TARIFFS, SOYBEANS, "Ships sank."]))
+def test_out_of_range_markers_are_dropped(cited, claim):
+    sentence = claim.rstrip(".") + " " + "".join(f"[{n}]" for n in cited) + "."
+    c = check_sentence(sentence, BY_N, MIN)
+    assert c is not None
+    assert set(c.cited) <= set(BY_N)
+    assert {n for n in cited if n not in BY_N} <= set(c.dropped)
+
+
+@hsettings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(reply=st.one_of(st.text(max_size=300), BRACKETY,
+                       st.lists(st.sampled_from([TARIFFS, SOYBEANS, "[1]", "[2]", "[9]", "[1, 3]", "[[2]]", "[1[2]]",
+                                                 "NOT IN ARTICLES", "\n", " "]), max_size=8).map("".join)))
+@example(reply="The United States cut tariffs on Chinese goods to 30% [1[2]].")
+def test_any_model_reply_gives_an_answer_that_keeps_the_contract(index, embedder, settings, reply):
+    """Whatever the model writes, each [n] in the answer is a listed citation
+    of a passage the model saw."""
+    from conftest import FakeLLM
+    from rag.pipeline import answer
+
+    a = answer("What did the United States cut tariffs on Chinese goods to?", index, embedder, FakeLLM(reply), settings)
+    check_contract(a.to_json(), index)
+    assert {c.n for c in a.citations} <= {p.n for p in a.evidence}
