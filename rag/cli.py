@@ -134,10 +134,10 @@ def _no_proxy_opener():
 
 
 def find_server(settings, model: str | None) -> str | None:
-    """The base URL of a `rag serve` that would answer as this process would
-    (same index, same LLM backend, the model available), else None. A cheap
-    probe of /health (0.3 s); only the standard library, so a cold `ask`
-    pays nothing when no server runs."""
+    """The base URL of a ready `rag serve` on the same index (offering the
+    model and the LLM server asked for, if any), else None. A cheap probe of
+    /health (0.3 s) with the standard library only, so a cold `ask` pays
+    nothing when no server runs."""
     host = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}.get(settings.host, settings.host)
     base = f"http://{'[' + host + ']' if ':' in host else host}:{settings.port}"
     try:
@@ -147,7 +147,9 @@ def find_server(settings, model: str | None) -> str | None:
         return None
     if not isinstance(h, dict) or h.get("service") != "newsrag" or h.get("state") != "ready":
         return None
-    if h.get("index_dir") != str(Path(settings.index_dir).resolve()) or h.get("llm_url") != settings.llm_url:
+    if h.get("index_dir") != str(Path(settings.index_dir).resolve()):
+        return None
+    if settings.llm_url and h.get("llm_url") != settings.llm_url:  # asked for another LLM server
         return None
     if model is not None and model not in h.get("models", []):
         return None
