@@ -160,10 +160,10 @@ def create_app(assistant):
     """The FastAPI app over one Assistant (tests and the load test hand in
     one with fakes or real models)."""
     from fastapi import FastAPI, HTTPException, Request, UploadFile
-    from starlette.exceptions import HTTPException as StarletteHTTPException
     from fastapi.encoders import jsonable_encoder
     from fastapi.exceptions import RequestValidationError
     from fastapi.responses import JSONResponse, StreamingResponse
+    from starlette.exceptions import HTTPException as StarletteHTTPException
 
     from .cli import answer_json, render
 
@@ -232,6 +232,10 @@ def create_app(assistant):
         if len(files) > MAX_FILES:
             raise InputError(f"at most {MAX_FILES} files per request.")
         tmp = Path(tempfile.mkdtemp(prefix="newsrag-upload-"))
+
+        def hide(text: str) -> str:  # our temp folder is no business of the client's
+            return text.replace(f"{tmp}/", "").replace(str(tmp), "the upload")
+
         try:
             taken: set[str] = set()
             names: dict[str, str] = {}  # our file name -> the client's
@@ -248,15 +252,18 @@ def create_app(assistant):
                 names[name] = f.filename or name
             try:
                 report, added = assistant.ingest([tmp]) if names else (None, 0)
-            except InputError as e:  # our temp folder is no business of the client's
-                raise InputError(str(e).replace(f"{tmp}/", "").replace(str(tmp), "the upload")) from None
+            except InputError as e:
+                raise InputError(hide(str(e))) from None
             if report is not None:
-                skipped += [{"file": names.get(Path(p).name, Path(p).name), "reason": why} for p, why in report.skipped]
+                skipped += [{"file": names.get(Path(p).name, Path(p).name), "reason": hide(why)}
+                            for p, why in report.skipped]
             if not added and skipped and len(skipped) == len(files):
-                return JSONResponse({"error": "no article added: " + "; ".join(f"{s['file']}: {s['reason']}" for s in skipped),
-                                     "added": 0, "skipped": skipped}, status_code=400)
+                why = "; ".join(f"{s['file']}: {s['reason']}" for s in skipped)
+                return JSONResponse({"error": f"no article added: {why}", "added": 0, "skipped": skipped},
+                                    status_code=400)
             idx = assistant.index
-            return {"added": added, "skipped": skipped, "warnings": report.warnings if report else [],
+            warnings = [hide(w) for w in report.warnings] if report else []
+            return {"added": added, "skipped": skipped, "warnings": warnings,
                     "articles": len(idx.docs), "chunks": len(idx.chunks)}
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
