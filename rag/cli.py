@@ -413,3 +413,42 @@ def eval_cmd(model, limit, no_baseline, no_unchecked, check_, index_dir):
                 sys.exit(1)
     except RagError as e:
         _fail(e)
+
+
+@rag.command()
+@click.option("--models", default="default,fast", show_default=True, help="LLMs to time, comma-separated.")
+@click.option("--limit", type=int, default=None, help="Only the first N gold questions (default all).")
+@click.option("--sizes", default="10000,100000,1000000", show_default=True,
+              help="Synthetic corpus sizes (chunks) for the retrieval section, comma-separated.")
+@click.option("--skip", default="", help="Sections to skip, comma-separated: index, answers, floor, cold, retrieval.")
+@click.option("--floor-limit", type=int, default=30, show_default=True,
+              help="Prompts replayed on llama.cpp alone, per model.")
+@click.option("--out", type=click.Path(path_type=Path), default=None, help="Report folder (default eval/reports/bench/).")
+def bench(models, limit, sizes, skip, floor_limit, out):
+    """Time the assistant: warm and cold answers, llama.cpp alone on the same
+    prompts, the index build, and FAISS on synthetic corpora up to 1M chunks.
+
+    \b
+    Examples:
+      rag bench                                   # everything (~20 minutes on 2 cores)
+      rag bench --models default --limit 20 --skip retrieval
+      rag bench --skip answers,floor,cold --sizes 10000,100000
+
+    Writes bench.json and bench.md under eval/reports/bench/.
+    """
+    try:
+        from . import bench as bench_mod
+
+        known = {"index", "answers", "floor", "cold", "retrieval"}
+        skipped = {s.strip() for s in skip.split(",") if s.strip()}
+        if skipped - known:
+            raise RagError(f"unknown section(s) to skip: {', '.join(sorted(skipped - known))}; use {', '.join(sorted(known))}.")
+        try:
+            ns = [int(s) for s in sizes.split(",") if s.strip()]
+        except ValueError:
+            raise RagError(f"--sizes takes whole numbers separated by commas, e.g. 10000,100000; got {sizes!r}.") from None
+        report = bench_mod.main(_settings(), [m.strip() for m in models.split(",") if m.strip()], limit=limit,
+                                sizes=ns, skip=skipped, out=out, floor_limit=floor_limit)
+        click.echo(f"wrote {report['out']}/bench.json and bench.md")
+    except RagError as e:
+        _fail(e)

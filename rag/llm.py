@@ -20,6 +20,15 @@ class LLM(Protocol):
         ...
 
 
+def default_threads() -> int:
+    """Physical cores this process may use: llama.cpp gains nothing from a
+    core's second hyper-thread and loses when it oversubscribes."""
+    import psutil
+
+    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return max(1, min(psutil.cpu_count(logical=False) or usable, usable))
+
+
 class LlamaCppLLM:
     """llama.cpp via llama-cpp-python. Cheap to construct; loads in `warm_up`.
     A lock serializes calls: llama.cpp contexts are not thread-safe. The
@@ -29,7 +38,7 @@ class LlamaCppLLM:
                  n_threads: int | None = None):
         self.path, self.id, self.chat_format = path, name, chat_format or None
         self.n_ctx = n_ctx
-        self.n_threads = n_threads or os.cpu_count() or 2
+        self.n_threads = n_threads or default_threads()
         self.last_usage: dict = {}
         self._llm = None
         self._lock = threading.Lock()
