@@ -19,7 +19,7 @@ Rules:
 4. If the passages give different values, give each value with its own number.
 5. If the passages do not answer the question, reply exactly: {REFUSAL}"""
 
-PASSAGE = '<passage n="{n}" source="{source}">\n{text}\n</passage>'
+PASSAGE = '<passage n="{n}"{source}>\n{text}\n</passage>'
 
 USER = """{passages}
 
@@ -29,8 +29,12 @@ _TAG = re.compile(r"</?\s*passage[^>]*>", re.I)
 
 
 def source_label(p: Passage) -> str:
-    bits = [p.doc.title[:80]] + [x for x in (p.doc.outlet, p.doc.date) if x]
-    return quote_attr(", ".join(bits))
+    """` source="outlet, date"` when the article has either, else nothing.
+    No title: it cost ~18 tokens a passage (a second of prompt reading per
+    answer on 2 cores), often repeats the passage's first line, and the
+    pipeline, not the model, names sources and finds conflicts."""
+    bits = [x for x in (p.doc.outlet, p.doc.date) if x]
+    return f' source="{quote_attr(", ".join(bits))}"' if bits else ""
 
 
 def quote_attr(s: str) -> str:

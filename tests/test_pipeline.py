@@ -35,7 +35,7 @@ TARIFF_Q = "What did the United States cut tariffs on Chinese goods to?"
 CALL_Q = "How long was the phone call between President Trump and President Xi?"
 OFF_TOPIC = ["What is the best recipe for chocolate cake?", "How do knitting needles differ in size?",
              "Which violin sonata did Mozart write first?"]
-PASSAGE_RX = re.compile(r'<passage n="(\d+)" source="[^"]*">\n(.*?)\n</passage>', re.S)
+PASSAGE_RX = re.compile(r'<passage n="(\d+)"(?: source="[^"]*")?>\n(.*?)\n</passage>', re.S)
 
 
 def passage_with(messages: list[dict], needle: str) -> int | None:
