@@ -1,8 +1,24 @@
-"""Progress on stderr (rich), so stdout stays clean for answers and JSON."""
+"""Progress on stderr (rich), so stdout stays clean for answers and JSON.
+A caller that shows progress elsewhere (the chat page) listens with
+`reporting_to(hook)`: the hook gets (label, done, total) for each step."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
+
+_hook: ContextVar[Callable[[str, int, int], None] | None] = ContextVar("progress_hook", default=None)
+
+
+@contextmanager
+def reporting_to(hook: Callable[[str, int, int], None]) -> Iterator[None]:
+    """Progress bars opened inside this block (same thread) also call `hook`."""
+    token = _hook.set(hook)
+    try:
+        yield
+    finally:
+        _hook.reset(token)
 
 
 def _console():
@@ -18,6 +34,18 @@ def note(msg: str) -> None:
 @contextmanager
 def progress_bar(label: str, total: int, unit: str = ""):
     """Yields `advance(n)`. Shows a bar on a terminal, nothing when total is 0."""
+    hook = _hook.get()
+    if hook is not None and total > 0:
+        done = 0
+        hook(label, 0, total)
+
+        def advance(n: int = 1) -> None:
+            nonlocal done
+            done += n
+            hook(label, done, total)
+
+        yield advance
+        return
     if total <= 0:
         yield lambda n=1: None
         return

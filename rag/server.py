@@ -23,14 +23,13 @@ import threading
 import time
 import uuid
 from pathlib import Path
-from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from .errors import InputError, ModelNotInstalled, RagError
+from .fileutil import UPLOAD_SUFFIXES, safe_name
 from .settings import Settings
 
-UPLOAD_SUFFIXES = {".txt", ".md", ".html", ".htm"}
 MAX_FILES = 20  # per /ingest request
 SSE = "text/event-stream"
 
@@ -91,29 +90,6 @@ def _question_of(messages: list[ChatMessage]) -> str:
                 return " ".join(str(p.get("text", "")) for p in m.content if p.get("type") == "text")
             return m.content or ""
     raise InputError("no user message; send messages=[{'role': 'user', 'content': 'your question'}].")
-
-
-def _safe_name(filename: str | None, taken: set[str]) -> str:
-    """A file name of our making from an uploaded one: its last path part,
-    letters, digits, '.', '-', '_' only, no leading dot, unique in `taken`.
-
-    >>> _safe_name("../../etc/passwd.txt", set())
-    'passwd.txt'
-    >>> _safe_name("Trump & Xi: talks.md", {"Trump_Xi_talks.md"})
-    'Trump_Xi_talks-2.md'
-    """
-    base = re.split(r"[\\/]", filename or "")[-1]
-    stem, dot, suffix = base.rpartition(".")
-    if not dot:
-        stem, suffix = suffix, ""
-    stem = re.sub(r"[^A-Za-z0-9._-]+", "_", stem).strip("._-")[:100] or "article"
-    suffix = re.sub(r"[^A-Za-z0-9]", "", suffix)[:10].lower()
-    name, i = f"{stem}.{suffix}" if suffix else stem, 1
-    while name in taken:
-        i += 1
-        name = f"{stem}-{i}.{suffix}" if suffix else f"{stem}-{i}"
-    taken.add(name)
-    return name
 
 
 def _sse(event: str, data) -> str:
@@ -241,7 +217,7 @@ def create_app(assistant):
             names: dict[str, str] = {}  # our file name -> the client's
             skipped = []
             for f in files:
-                name = _safe_name(f.filename, taken)
+                name = safe_name(f.filename, taken)
                 if Path(name).suffix.lower() not in UPLOAD_SUFFIXES:
                     skipped.append({"file": f.filename, "reason": "unsupported type; use .txt, .md or .html"})
                     continue

@@ -122,6 +122,21 @@ class Assistant:
         self.answered += 1
         return a
 
+    def standalone(self, question: str, earlier: list[str], model: str | None = None) -> tuple[str, str]:
+        """A follow-up rewritten to stand alone (`rag.followup.condense`),
+        by the same LLM, in the same queue as answers."""
+        from .followup import condense
+        from .pipeline import clean_question
+
+        clean_question(question, self.settings.max_question_chars)
+        llm = self.llm(model)
+
+        def complete(messages: list[dict]) -> str:
+            with self._answer_lock:
+                return "".join(llm.stream(messages, max_tokens=48))
+
+        return condense(question, earlier, complete)
+
     def stream(self, question: str, model: str | None = None, top_k: int | None = None
                ) -> Iterator[tuple[str, object]]:
         """Yields ("token", str) as the model writes, then ("answer", Answer).

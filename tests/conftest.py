@@ -7,8 +7,11 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import subprocess
 import sys
+import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -184,3 +187,32 @@ def _fast_tests_stay_light(request) -> Iterator[None]:
     loaded = sorted({m for m in HEAVY if m in sys.modules} - before)
     if loaded:
         pytest.fail(f"fast test imported {loaded}; import them where they are first used", pytrace=False)
+
+
+@contextmanager
+def running(cmd: list[str], log: Path, ready_url: str, env: dict | None = None, timeout: float = 120):
+    """A server process, entered once GET `ready_url` answers 200; stopped on
+    exit. Its output goes to `log`, shown when it dies or never gets ready."""
+    import httpx
+
+    out = open(log, "w")
+    p = subprocess.Popen(cmd, env=env, stdout=out, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            assert p.poll() is None, log.read_text()
+            assert time.monotonic() < deadline, f"{cmd[0]} not ready in {timeout} s: {log.read_text()}"
+            try:
+                if httpx.get(ready_url, timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.3)
+        yield p
+    finally:
+        p.terminate()
+        try:
+            p.wait(15)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()
+        out.close()

@@ -7,13 +7,11 @@ import json
 import os
 import subprocess
 import sys
-import time
 from contextlib import contextmanager
 
-import httpx
 import pytest
 
-from conftest import check_contract
+from conftest import check_contract, running
 from eval import scoring as S
 from eval.harness import load_gold
 from rag import indexing, runtime
@@ -34,31 +32,12 @@ def llama_server(model: str, tmp_path):
     loopback port; yields its base URL (…/v1) once it lists its model."""
     path, name, chat_format = resolve(model, Settings().models_dir)
     port = free_port()
-    log = open(tmp_path / f"llama-{model}.log", "w")
-    p = subprocess.Popen([sys.executable, "-m", "llama_cpp.server", "--model", str(path), "--model_alias", name,
-                          "--chat_format", chat_format, "--host", "127.0.0.1", "--port", str(port),
-                          "--n_ctx", "2048", "--n_threads", str(os.cpu_count() or 2), "--verbose", "False"],
-                         stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}/v1"
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            assert p.poll() is None, (tmp_path / f"llama-{model}.log").read_text()
-            assert time.monotonic() < deadline, "llama_cpp.server did not start"
-            try:
-                if httpx.get(url + "/models", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.3)
+    cmd = [sys.executable, "-m", "llama_cpp.server", "--model", str(path), "--model_alias", name,
+           "--chat_format", chat_format, "--host", "127.0.0.1", "--port", str(port),
+           "--n_ctx", "2048", "--n_threads", str(os.cpu_count() or 2), "--verbose", "False"]
+    with running(cmd, tmp_path / f"llama-{model}.log", url + "/models"):
         yield url
-    finally:
-        p.terminate()
-        try:
-            p.wait(15)
-        except subprocess.TimeoutExpired:
-            p.kill()
-            p.wait()
-        log.close()
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,223 @@
+"""The chat page (`rag ui`).
+
+Fast tests: the HTML an answer becomes (escaping, [n] links, highlights,
+the disagreement panel, the abstention) and the follow-up rewrite, with fakes.
+The slow test starts the real `rag ui` (default model, real index) on a free
+loopback port and drives it in Debian's headless Chromium through Playwright.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import re
+
+import pytest
+
+from conftest import FakeLLM, running
+from eval import scoring as S
+from eval.harness import load_gold
+from rag.followup import condense, needs_context
+from rag.settings import ROOT
+from test_server import BIN, free_port
+from ui.app import render_answer
+
+CHROMIUM = "/usr/bin/chromium"
+SHOTS = ROOT / "eval" / "reports" / "ui"
+
+
+def answer_json(**over) -> dict:
+    j = {"question": "q", "answer": "Tariffs were cut to 30% [1]. Others say 40% [2].", "abstained": False,
+         "citations": [
+             {"n": 1, "doc_id": "a", "chunk_id": "a1", "title": "Truce <b>holds</b>", "supported": True,
+              "text": "The US cut tariffs to 30% for 90 days.", "outlet": "Wire", "date": "2026-02-05"},
+             {"n": 2, "doc_id": "b", "chunk_id": "b1", "title": "Duties", "supported": True,
+              "text": "Goods still face duties of over 40%.", "outlet": None, "date": None}],
+         "conflicts": [], "evidence": [], "removed": []}
+    return j | over
+
+
+# ---- rendering -------------------------------------------------------------------
+
+def test_answer_links_each_marker_to_its_expandable_source():
+    h = render_answer(answer_json(), turn=3)
+    assert h.count('href="#src-3-1"') == 1 and h.count('href="#src-3-2"') == 1
+    assert '<details id="src-3-1" class="source">' in h and '<details id="src-3-2" class="source">' in h
+    assert "Truce &#60;b&#62;holds&#60;/b&#62;" in h and "<b>holds</b>" not in h  # titles are text
+    assert "Wire, 2026&#45;02&#45;05" in h  # outlet and date beside the title
+    assert "<mark>30%</mark>" in h and "<mark>tariffs</mark>" in h  # the words the claim rests on
+
+
+def test_a_marker_without_a_source_stays_text():
+    h = render_answer(answer_json(answer="Cut to 30% [1] [7]."), turn=1)
+    assert 'href="#src-1-7"' not in h and "&#91;7&#93;" in h
+
+
+def test_article_text_cannot_become_markup():
+    evil = '<img src=x onerror=alert(1)> [click](javascript:alert(2)) $x$ <script>alert(3)</script>'
+    j = answer_json(answer=f"It says {evil} [1].")
+    j["citations"][0] = j["citations"][0] | {"title": evil, "text": evil}
+    h = render_answer(j, turn=1)
+    for bad in ("<img", "<script", "](javascript", "onerror=alert(1)>"):
+        assert bad not in h
+    assert "javascript:alert" in h  # shown, as text
+
+
+def test_disagreement_panel_names_each_version_and_source():
+    j = answer_json(conflicts=[{"kind": "percent", "values": [
+        {"value": "30%", "n": 1, "doc_id": "a", "chunk_id": "a1", "quote": "..."},
+        {"value": "over 40%", "n": 2, "doc_id": "b", "chunk_id": "b1", "quote": "..."}]}])
+    h = render_answer(j, turn=2)
+    panel = h[h.index('class="conflict"'):h.index("</ul></div>")]
+    assert "Sources disagree" in panel and "30%" in panel and "over 40%" in panel
+    assert 'href="#src-2-1"' in panel and 'href="#src-2-2"' in panel and "Truce" in panel
+
+
+def test_abstention_is_its_own_state_with_the_closest_passages():
+    j = answer_json(answer="The articles don't say.", abstained=True, citations=[],
+                    evidence=[{"n": 1, "doc_id": "a", "title": "Cars", "text": "Japan exports cars."}])
+    h = render_answer(j, turn=1)
+    assert 'class="abstain"' in h and "Closest passages" in h and "Japan exports cars" in h
+    assert "Sources" not in h and "a.cite" not in h
+
+
+def test_follow_up_rewrite_is_kept_only_when_it_invents_nothing():
+    earlier = ["What did China agree to buy?"]
+    good = FakeLLM("What did China agree to buy in soybeans?")
+    assert condense("and what about soybeans?", earlier, lambda m: "".join(good.stream(m, 48))) == \
+        ("What did China agree to buy in soybeans?", "rewritten")
+    msgs = good.last_messages
+    assert "What did China agree to buy?" in msgs[-1]["content"]  # the user's earlier question, not answers
+    bad = lambda m: "How many soybeans did Brazil sell in 2019?"  # noqa: E731 - invents Brazil and 2019
+    q, how = condense("and what about soybeans?", earlier, bad)
+    assert how == "joined" and "soybeans" in q and "China" in q and "Brazil" not in q
+    assert condense("What tariff did the US set on Chinese goods?", earlier, bad) == \
+        ("What tariff did the US set on Chinese goods?", "as asked")  # stands alone: no LLM call
+    assert not needs_context("Which city did Trump travel to for the trade talks?")
+
+
+# ---- the real page in a real browser --------------------------------------------------
+
+ARTICLE = """---
+title: Kelvport lantern festival draws a record crowd
+outlet: Harbour Gazette
+date: 2026-10-04
+---
+Kelvport lantern festival draws a record crowd
+
+The Kelvport lantern festival drew 48,213 visitors on Saturday, organisers said, the most since it began in 1998.
+Stalls along the harbour sold paper lanterns and grilled fish until midnight.
+The mayor said the town would extend next year's festival to two days.
+"""
+
+
+def _launch(pw):
+    return pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=[
+        "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"])
+
+
+def _ask(page, question: str, timeout: float = 240_000):
+    """Type a question, wait for its checked answer; returns that answer's locator."""
+    finals = page.locator("#chat .rag-answer.final, #chat .rag-error")
+    before = finals.count()
+    page.locator("#question textarea").fill(question)
+    page.locator("#question textarea").press("Enter")
+    page.wait_for_function(f"document.querySelectorAll('#chat .rag-answer.final, #chat .rag-error').length > {before}",
+                           timeout=timeout)
+    return finals.nth(before)
+
+
+@pytest.fixture(scope="module")
+def ui_url(tmp_path_factory):
+    """`rag ui --model default` on a free port, over the shipped articles
+    indexed into a tmp folder, with a 20 kB upload cap."""
+    tmp = tmp_path_factory.mktemp("ui")
+    port = free_port()
+    env = {**os.environ, "RAG_INDEX_DIR": str(tmp / "index"), "RAG_MAX_UPLOAD_BYTES": "20000",
+           "GRADIO_TEMP_DIR": str(tmp / "gradio"), "NO_COLOR": "1"}
+    url = f"http://127.0.0.1:{port}"
+    with running([str(BIN / "rag"), "ui", "--port", str(port), "--model", "default"], tmp / "ui.log", url, env):
+        yield url, tmp
+
+
+@pytest.mark.slow
+def test_chat_page_in_a_real_browser(ui_url):
+    from playwright.sync_api import expect, sync_playwright
+
+    url, tmp = ui_url
+    item = next(x for x in load_gold() if x["kind"] == "fact")
+    with sync_playwright() as pw:
+        browser = _launch(pw)
+        page = browser.new_page(viewport={"width": 1100, "height": 1300})
+        page.goto(url)
+        expect(page.locator("#status")).to_contain_text("Ready", timeout=240_000)  # models load at start
+
+        # a seed question: a correct, cited answer whose [n] opens its source
+        first = _ask(page, item["question"])
+        text = first.locator(".text").inner_text()
+        assert S.any_alias(text, item["answers"]), text
+        link = first.locator("a.cite").first
+        n = int(re.sub(r"\D", "", link.inner_text()))
+        source = first.locator("details.source").nth(0)
+        assert source.get_attribute("open") is None  # collapsed until asked for
+        link.click()
+        expect(source).to_have_attribute("open", "")
+        expect(source.locator("blockquote")).to_be_visible()
+        assert source.locator("mark").count() > 0  # the supporting words are marked
+        assert f"[{n}]" in source.locator("summary").inner_text()
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SHOTS / "answered.png"), full_page=True)
+
+        # upload an article, then ask about it: the answer cites it
+        page.locator("#chat").scroll_into_view_if_needed()
+        page.get_by_text("Options and articles").click()
+        art = tmp / "lantern festival.md"
+        art.write_text(ARTICLE, encoding="utf-8")
+        page.locator("#upload input[type=file]").set_input_files(str(art))
+        expect(page.locator("#upload-status")).to_contain_text("1 article added", timeout=120_000)
+        expect(page.locator("#upload-status")).to_contain_text("Kelvport lantern festival")
+        expect(page.locator("#status")).to_contain_text("6 articles")
+        second = _ask(page, "How many visitors did the Kelvport lantern festival draw?")
+        assert "48,213" in second.locator(".text").inner_text()
+        assert "Kelvport" in second.locator("details.source summary").first.inner_text()
+
+        # a binary file with a .txt name is refused with a reason, and nothing else changes
+        junk = tmp / "photo.txt"
+        junk.write_bytes(bytes(random.Random(0).sample(range(256), 256)) * 16)  # NULs and all
+        page.locator("#upload input[type=file]").set_input_files(str(junk))
+        expect(page.locator("#upload-status")).to_contain_text("Nothing added", timeout=60_000)
+        expect(page.locator("#upload-status")).to_contain_text("photo.txt")
+        expect(page.locator("#status")).to_contain_text("6 articles")
+
+        # a file over the upload cap is refused before it is stored
+        big = tmp / "long.txt"
+        big.write_text("A sentence about lanterns. " * 1000, encoding="utf-8")  # 27 kB, cap 20 kB
+        page.locator("#upload input[type=file]").set_input_files(str(big))
+        expect(page.get_by_text("exceed the maximum allowed size")).to_be_visible(timeout=30_000)
+        expect(page.locator("#status")).to_contain_text("6 articles")
+
+        # a follow-up is searched as a standalone question
+        follow = _ask(page, "And on what date did it take place?")
+        searched = follow.locator(".searched").inner_text()
+        assert "Searched for:" in searched and "lantern" in searched.lower(), searched
+        page.screenshot(path=str(SHOTS / "conversation.png"), full_page=True)
+
+        # two visitors at once, each gets the answer it got alone
+        solo = {item["question"]: text, "How many visitors did the Kelvport lantern festival draw?":
+                second.locator(".text").inner_text()}
+        pages = [browser.new_context().new_page() for _ in solo]
+        for p in pages:
+            p.goto(url)
+            expect(p.locator("#status")).to_contain_text("Ready", timeout=60_000)
+        got: dict[str, str] = {}
+
+        for p, q in zip(pages, solo):  # both questions in the queue before either is answered
+            p.locator("#question textarea").fill(q)
+        for p in pages:
+            p.locator("#question textarea").press("Enter")
+        for p, q in zip(pages, solo):
+            p.wait_for_selector("#chat .rag-answer.final", timeout=240_000)
+            got[q] = p.locator("#chat .rag-answer.final .text").inner_text()
+        assert got == solo
+        browser.close()
