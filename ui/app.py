@@ -295,13 +295,16 @@ def build(assistant):
             upload_status = gr.Markdown(elem_id="upload-status")
             clear = gr.Button("New conversation", size="sm")
 
-        timer.tick(tick, outputs=[status, timer], show_progress="hidden")
+        # the page's own events only: programs use `rag serve`, not Gradio's client API
+        private = dict(api_visibility="private")
+        timer.tick(tick, outputs=[status, timer], show_progress="hidden", **private)
         ask_args = dict(fn=respond, inputs=[box, chat, earlier, model, k], outputs=[chat, earlier, box],
-                        concurrency_id="llm", concurrency_limit=1, show_progress="minimal")
+                        concurrency_id="llm", concurrency_limit=1, show_progress="minimal", **private)
         box.submit(**ask_args)
         send.click(**ask_args)
-        files.upload(add_files, inputs=[files], outputs=[upload_status, status, files], concurrency_limit=1)
-        clear.click(lambda: ([], []), outputs=[chat, earlier])
+        files.upload(add_files, inputs=[files], outputs=[upload_status, status, files], concurrency_limit=1,
+                     **private)
+        clear.click(lambda: ([], []), outputs=[chat, earlier], **private)
     return demo
 
 
