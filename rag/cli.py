@@ -430,7 +430,7 @@ def bench(models, limit, sizes, skip, floor_limit, out):
 
     \b
     Examples:
-      rag bench                                   # everything (~20 minutes on 2 cores)
+      rag bench                                   # everything (~15 minutes on 2 cores)
       rag bench --models default --limit 20 --skip retrieval
       rag bench --skip answers,floor,cold --sizes 10000,100000
 
