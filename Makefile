@@ -30,6 +30,7 @@ ask: $(VENV)/.stamp-model-default
 	$(BIN)/ask --model $(MODEL) "$(Q)"
 
 test: $(VENV)/.stamp-test+model-default+model-tiny browser
+	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
 
 # the UI test drives Debian's Chromium (nothing downloads a browser)
@@ -37,6 +38,7 @@ browser:
 	@command -v chromium >/dev/null || { apt-get update -q && apt-get install -y -q chromium; }
 
 test-fast: $(VENV)/.stamp-test+model-tiny
+	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -m "not slow and not eval"
 
 eval: $(VENV)/.stamp-test+model-default

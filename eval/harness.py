@@ -5,7 +5,6 @@ an extractive no-LLM baseline row, and compares to eval/thresholds.toml."""
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import time
 import tomllib
@@ -84,13 +83,11 @@ def failed(row: Row) -> str | None:
     return None
 
 
-def run_system(gold: list[dict], rt, llm, progress=None) -> list[Row]:
-    from rag.pipeline import answer
-
+def run_system(gold: list[dict], answer_one, progress=None) -> list[Row]:
+    """Each gold question through `answer_one(question) -> Answer`."""
     rows = []
     for item in gold:
-        a = answer(item["question"], rt.index, rt.embedder, llm, rt.settings)
-        rows.append(Row(item, a.to_json()))
+        rows.append(Row(item, answer_one(item["question"]).to_json()))
         if progress:
             progress(1)
     return rows
@@ -100,32 +97,36 @@ def evaluate(settings, limit: int | None = None, baseline: bool = True, unchecke
              out_dir: Path | None = None) -> dict:
     """Run the gold set through the real pipeline (and the extractive
     baseline); write the reports; return {"systems": {...}, ...}."""
-    from rag import runtime
+    from rag.pipeline import answer, answer_unchecked
     from rag.progress import progress_bar
+    from rag.service import Assistant
 
     gold = load_gold()[:limit] if limit else load_gold()
-    rt = runtime.load(settings)
+    assistant = Assistant(settings)
+    assistant.warm_up()
+    index, embedder, llm = assistant.index, assistant.embedder, assistant.llm()
     systems: dict[str, list[Row]] = {}
     t0 = time.perf_counter()
     if baseline:
         with progress_bar("eval: extractive baseline", total=len(gold)) as adv:
-            systems["extractive (no LLM)"] = run_system(gold, rt, None, adv)
+            systems["extractive (no LLM)"] = run_system(
+                gold, lambda q: answer(q, index, embedder, None, settings), adv)
     if unchecked:
-        raw = dataclasses.replace(rt, settings=settings.model_copy(update={"checks": False}))
-        with progress_bar(f"eval: {rt.llm.id}, unchecked", total=len(gold)) as adv:
-            systems[f"{rt.llm.id}, unchecked (before)"] = run_system(gold, raw, rt.llm, adv)
-    with progress_bar(f"eval: {rt.llm.id}", total=len(gold)) as adv:
-        systems[rt.llm.id] = run_system(gold, rt, rt.llm, adv)
+        with progress_bar(f"eval: {llm.id}, unchecked", total=len(gold)) as adv:
+            systems[f"{llm.id}, unchecked (before)"] = run_system(
+                gold, lambda q: answer_unchecked(q, index, embedder, llm, settings), adv)
+    with progress_bar(f"eval: {llm.id}", total=len(gold)) as adv:
+        systems[llm.id] = run_system(gold, lambda q: answer(q, index, embedder, llm, settings), adv)
     report = {
-        "model": rt.llm.id, "model_key": settings.model, "n_items": len(gold),
+        "model": llm.id, "model_key": settings.model, "n_items": len(gold),
         "wall_s": round(time.perf_counter() - t0, 1),
         "settings": json.loads(settings.model_dump_json()),
         "systems": {name: score(rows) for name, rows in systems.items()},
         "failures": [{"id": r.item["id"], "kind": r.item["kind"], "question": r.item["question"],
                       "why": failed(r), "answer": r.out["answer"], "expected": r.item["answers"]}
-                     for r in systems[rt.llm.id] if failed(r)],
+                     for r in systems[llm.id] if failed(r)],
         "items": [{"id": r.item["id"], **{k: r.out[k] for k in ("answer", "abstained", "mode", "relevance", "timings_ms", "prompt_tokens", "notes")}}
-                  for r in systems[rt.llm.id]],
+                  for r in systems[llm.id]],
     }
     out_dir = out_dir or HERE / "reports" / settings.model.replace("/", "_")
     write_reports(report, out_dir)

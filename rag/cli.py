@@ -11,6 +11,7 @@ from pathlib import Path
 import click
 
 from .errors import RagError
+from .settings import bounds
 
 
 def _fail(e: Exception) -> None:
@@ -28,65 +29,6 @@ def _settings(**kw):
     except ValidationError as e:
         err = e.errors()[0]
         raise RagError(f"bad setting {'.'.join(map(str, err['loc']))}: {err['msg']}") from None
-
-
-def _source_line(c: dict) -> str:
-    meta = ", ".join(x for x in (c.get("outlet"), c.get("date")) if x)
-    return f"[{c['n']}] {c['title']}" + (f" ({meta})" if meta else "") + f"  <{c['doc_id']}>"
-
-
-def _quote(text: str, width: int = 200) -> str:
-    return text if len(text) <= width else text[: width - 1].rsplit(" ", 1)[0] + "…"
-
-
-def best_quote(passage: str, claims: str) -> str:
-    """The passage sentence sharing most words with the claims that cite it."""
-    from .text import content_words, split_sentences
-
-    want = set(content_words(claims))
-    sents = split_sentences(passage) or [passage]
-    return max(sents, key=lambda x: len(want & set(content_words(x))))
-
-
-def _claims_citing(answer: str, n: int) -> str:
-    """The parts of an answer that carry the marker [n]."""
-    import re
-
-    return " ".join(m.group(1) for m in re.finditer(r"([^\[\]]*?)\s*\[" + str(n) + r"\]", answer))
-
-
-def answer_json(a) -> dict:
-    """`Answer.to_json()` plus `evidence`: the [n] passages the model saw, with
-    their titles, so that the text view can be drawn from the JSON alone (the
-    warm path gets only JSON from the server)."""
-    j = a.to_json()
-    j["evidence"] = [{"n": p.n, "doc_id": p.doc.id, "title": p.doc.title, "text": p.text} for p in a.evidence]
-    return j
-
-
-def render(j: dict) -> str:
-    """The text view of an answer's JSON (`answer_json`)."""
-    lines = [j["answer"], ""]
-    if j["abstained"]:
-        lines.append("Closest passages:")
-        for p in j.get("evidence", [])[:3]:
-            lines.append(f"  - {p['title']} <{p['doc_id']}>")
-            lines.append(f'    "{_quote(" ".join(p["text"].split()))}"')
-    else:
-        lines.append("Sources:")
-        for c in j["citations"]:
-            lines.append("  " + _source_line(c))
-            lines.append(f'      "{_quote(best_quote(c["text"], _claims_citing(j["answer"], c["n"])))}"')
-    if j.get("removed"):
-        lines.append("")
-        lines.append("Removed, not supported by the cited passages:")
-        for r in j["removed"]:
-            lines.append(f"  - {r['text']}")
-    return "\n".join(lines)
-
-
-def render_text(a) -> str:
-    return render(answer_json(a))
 
 
 def _stream_preview():
@@ -108,107 +50,14 @@ def _stream_preview():
     return live, on_token
 
 
-def _answer_here(rt, question: str, as_json: bool, top_k: int | None) -> dict:
-    """One answer in this process, as `answer_json`."""
-    from .pipeline import answer
-
-    live, on_token = (None, None) if as_json else _stream_preview()
-    if live is not None:
-        with live:
-            a = answer(question, rt.index, rt.embedder, rt.llm, rt.settings, on_token=on_token, top_k=top_k)
-    else:
-        a = answer(question, rt.index, rt.embedder, rt.llm, rt.settings, top_k=top_k)
-    return answer_json(a)
-
-
-# ---- the warm path: a running `rag serve` answers with models already loaded --
-
-class _ServerGone(Exception):
-    """The server did not answer as expected: answer in this process instead."""
-
-
-def _no_proxy_opener():
-    import urllib.request
-
-    return urllib.request.build_opener(urllib.request.ProxyHandler({}))  # loopback, never via a proxy
-
-
-def find_server(settings, model: str | None) -> str | None:
-    """The base URL of a ready `rag serve` on the same index (offering the
-    model and the LLM server asked for, if any), else None. A cheap probe of
-    /health (0.3 s) with the standard library only, so a cold `ask` pays
-    nothing when no server runs."""
-    host = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}.get(settings.host, settings.host)
-    base = f"http://{'[' + host + ']' if ':' in host else host}:{settings.port}"
-    try:
-        with _no_proxy_opener().open(base + "/health", timeout=0.3) as r:
-            h = json.loads(r.read(100_000))
-    except Exception:  # nothing there, or not ours: in-process
-        return None
-    if not isinstance(h, dict) or h.get("service") != "newsrag" or h.get("state") != "ready":
-        return None
-    if h.get("index_dir") != str(Path(settings.index_dir).resolve()):
-        return None
-    if settings.llm_url and h.get("llm_url") != settings.llm_url:  # asked for another LLM server
-        return None
-    if model is not None and model not in h.get("models", []):
-        return None
-    return base
-
-
-def _server_error(status: int, body: bytes) -> Exception:
-    """A 400 is the user's error (print it, as in-process would); anything
-    else sends the question back to this process."""
-    try:
-        msg = json.loads(body)["error"]
-    except Exception:
-        msg = None
-    return RagError(msg) if status == 400 and msg else _ServerGone(f"HTTP {status}")
-
-
-def ask_server(base: str, question: str, model: str | None, top_k: int | None, on_token=None) -> dict:
-    """POST the question to the server's /ask (or /ask/stream, to show a live
-    preview); returns the answer's JSON. RagError for a 400, _ServerGone for
-    anything else that went wrong."""
-    import urllib.error
-    import urllib.request
-
-    body = json.dumps({"question": question, "model": model, "top_k": top_k}).encode()
-    path = "/ask/stream" if on_token else "/ask"
-    req = urllib.request.Request(base + path, data=body, headers={"Content-Type": "application/json"})
-    try:
-        with _no_proxy_opener().open(req, timeout=600) as r:
-            if not on_token:
-                return json.loads(r.read())
-            event = "message"
-            for raw in r:  # server-sent events: "event: x", "data: {json}", blank line
-                line = raw.decode("utf-8").rstrip("\r\n")
-                if line.startswith("event:"):
-                    event = line[6:].strip()
-                elif line.startswith("data:"):
-                    data = json.loads(line[5:].strip())
-                    if event == "token":
-                        on_token(data)
-                    elif event == "answer":
-                        return data
-                    elif event == "error":
-                        raise _server_error(data.get("status", 500), json.dumps(data).encode())
-            raise _ServerGone("the stream ended without an answer")
-    except urllib.error.HTTPError as e:
-        raise _server_error(e.code, e.read()) from None
-    except (OSError, ValueError, KeyError) as e:  # refused, reset, timed out, garbled
-        raise _ServerGone(str(e)) from None
-
-
-def _answer_served(base: str, question: str, as_json: bool, model: str | None, top_k: int | None) -> dict:
+def _answer(fn, as_json: bool) -> dict:
+    """`fn(on_token)` with a live preview of the tokens on a terminal (not
+    for JSON); returns the answer's JSON."""
     live, on_token = (None, None) if as_json else _stream_preview()
     if live is None:
-        j = ask_server(base, question, model, top_k)
-    else:
-        with live:
-            j = ask_server(base, question, model, top_k, on_token)
-    j["served_by"] = "server"
-    return j
+        return fn(None)
+    with live:
+        return fn(on_token)
 
 
 class _LoadFailed(Exception):
@@ -216,19 +65,21 @@ class _LoadFailed(Exception):
 
 
 def _load(settings):
-    from . import runtime
+    from .service import Assistant
 
+    assistant = Assistant(settings)
     try:
-        return runtime.load(settings)
+        assistant.warm_up()
     except RagError as e:
         raise _LoadFailed() from e
+    return assistant
 
 
 @click.command(context_settings={"help_option_names": ["-h", "--help"]})
 @click.argument("question", required=False)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object (the ask --json contract).")
 @click.option("--model", "-m", default=None, help="LLM: default, fast, tiny, or a path to a .gguf file.")
-@click.option("-k", "top_k", type=click.IntRange(1, 12), default=None, help="Passages given to the model (default 4).")
+@click.option("-k", "top_k", type=click.IntRange(*bounds("top_k")), default=None, help="Passages given to the model (default 4).")
 @click.option("--index", "index_dir", type=click.Path(path_type=Path), default=None, help="Index folder (default index/).")
 @click.option("--llm-url", default=None, help="Use the LLM of an OpenAI-compatible server at this base URL (e.g. http://127.0.0.1:8080/v1).")
 @click.option("--no-server", is_flag=True, help="Answer in this process even when `rag serve` runs.")
@@ -246,17 +97,20 @@ def ask(question, as_json, model, top_k, index_dir, llm_url, no_server):
     goes there and the answer comes from its warm models; otherwise the first
     run builds the index of seeds/ and assembles the model.
     """
+    from .render import render_text
+
     try:
         if question is None:
             raise RagError('no question; try: ask "what tariff rate?" (or `ask --help`)')
         settings = _settings(model=model, index_dir=index_dir, top_k=top_k, llm_url=llm_url,
                              use_server=False if no_server else None)
-        from .pipeline import clean_question
+        from .client import ServerGone, ask_server, find_server
+        from .question import clean_question
 
         if question != "-":
             clean_question(question, settings.max_question_chars)  # refuse bad input before loading models
         server = find_server(settings, model) if settings.use_server else None
-        rt = None
+        assistant = None
         for line in (question,) if question != "-" else sys.stdin:
             if not line.strip():
                 continue
@@ -264,14 +118,16 @@ def ask(question, as_json, model, top_k, index_dir, llm_url, no_server):
                 j = None
                 if server is not None:
                     try:
-                        j = _answer_served(server, line, as_json, model, top_k)
-                    except _ServerGone:  # gone mid-way: this process answers from here on
+                        j = _answer(lambda on_token, base=server, q=line: ask_server(base, q, model, top_k, on_token), as_json)
+                        j["served_by"] = "server"
+                    except ServerGone:  # gone mid-way: this process answers from here on
                         server = None
                 if j is None:
-                    if rt is None:
-                        rt = _load(settings)
-                    j = _answer_here(rt, line, as_json, top_k)
-                click.echo(json.dumps(j, ensure_ascii=False) if as_json else render(j))
+                    if assistant is None:
+                        assistant = _load(settings)
+                    j = _answer(lambda on_token, a=assistant, q=line: a.ask(q, top_k=top_k, on_token=on_token).to_json(),
+                                as_json)
+                click.echo(json.dumps(j, ensure_ascii=False) if as_json else render_text(j))
             except _LoadFailed as e:
                 raise e.__cause__ from None
             except RagError as e:
@@ -437,7 +293,7 @@ def bench(models, limit, sizes, skip, floor_limit, out):
     Writes bench.json and bench.md under eval/reports/bench/.
     """
     try:
-        from . import bench as bench_mod
+        from eval import bench as bench_mod
 
         known = {"index", "answers", "floor", "cold", "retrieval"}
         skipped = {s.strip() for s in skip.split(",") if s.strip()}

@@ -8,7 +8,11 @@ import re
 
 from . import facts as F
 from .text import content_words, split_sentences
-from .types import Conflict, Passage
+from .types import Conflict, Passage, byline
+
+CHARS_PER_WORD = 8  # distance in characters counted as one word between a value and a question term
+QUALIFIER_WINDOW = 14
+MIN_VERSIONS = 2  # a disagreement needs two articles and two values  # characters before a value searched for its qualifier ("over", "nearly")
 
 _QUAL = re.compile(r"(?:\b(?:over|about|around|nearly|almost|roughly|more than|less than|at least|up to|some|to)\s+)$", re.I)
 
@@ -39,7 +43,7 @@ def asked_kinds(question: str) -> set[str]:
 def _with_qualifier(sentence: str, surface: str) -> str:
     """The value as written, with a qualifier before it: "over 40%"."""
     i = sentence.find(surface)
-    m = _QUAL.search(sentence[max(0, i - 14):i]) if i >= 0 else None
+    m = _QUAL.search(sentence[max(0, i - QUALIFIER_WINDOW):i]) if i >= 0 else None
     if m and m.group(0).strip().lower() != "to":
         return m.group(0) + surface
     return surface
@@ -52,7 +56,7 @@ def closeness(sentence: str, f: F.Fact, weights: dict[str, float]) -> float:
     total = 0.0
     for t, w in weights.items():
         for m in re.finditer(r"\b" + re.escape(t), low):
-            total += w / (1 + abs(pos - m.start()) / 8)  # ~8 characters a word
+            total += w / (1 + abs(pos - m.start()) / CHARS_PER_WORD)
     return total
 
 
@@ -65,14 +69,13 @@ def best_value(sentence: str, kinds: set[str], weights: dict[str, float]) -> F.F
     return max(values, key=lambda f: closeness(sentence, f, weights))
 
 
-def find(question: str, passages: list[Passage], scores: dict[str, float] | None = None,
-         margin: float = 0.12) -> list[Conflict]:
+def find(question: str, passages: list[Passage], scores: dict[str, float] | None, margin: float) -> list[Conflict]:
     """Where two articles near the top of the evidence give different values
     of the asked kind (e.g. tariffs "to 30%" in one, "over 40%" in
     another): one Conflict listing each article's value with its passage.
 
     `scores` maps a sentence to its cosine with the question; sentences
-    are tried best first within each passage."""
+    within `margin` of the best passage's relevance are candidates."""
     kinds = asked_kinds(question)
     if not kinds or not passages:
         return []
@@ -105,7 +108,7 @@ def find(question: str, passages: list[Passage], scores: dict[str, float] | None
             chosen[p.doc.id] = (fit, f, x, p)
     chosen = {d: v[1:] for d, v in chosen.items()}
     distinct = {(f.kind, f.value) for f, _, _ in chosen.values()}
-    if len(chosen) < 2 or len(distinct) < 2:
+    if len(chosen) < MIN_VERSIONS or len(distinct) < MIN_VERSIONS:
         return []
     values, seen = [], set()
     for d, (f, s, p) in chosen.items():
@@ -115,3 +118,19 @@ def find(question: str, passages: list[Passage], scores: dict[str, float] | None
         values.append({"value": _with_qualifier(s, f.surface), "n": p.n, "doc_id": d, "chunk_id": p.chunk.id,
                        "title": p.doc.title, "outlet": p.doc.outlet, "date": p.doc.date, "quote": s})
     return [Conflict(kind="/".join(sorted(kinds)), values=values)]
+
+
+def summary(found: list[Conflict]) -> str:
+    """The sentence an answer ends with when its sources disagree.
+
+    >>> summary([Conflict("pct", [{"value": "30%", "n": 1, "outlet": "AP"}, {"value": "over 40%", "n": 2}])])
+    'The sources differ: 30% [1] (AP); over 40% [2].'
+    """
+    parts = []
+    for c in found:
+        vs = []
+        for v in c.values:
+            where = byline(v.get("outlet"), v.get("date"))
+            vs.append(f"{v['value']} [{v['n']}]" + (f" ({where})" if where else ""))
+        parts.append("The sources differ: " + "; ".join(vs) + ".")
+    return " ".join(parts)

@@ -18,7 +18,12 @@ from .types import Document
 SUFFIXES = {".txt", ".md", ".markdown", ".html", ".htm"}
 META_KEYS = {"title", "outlet", "source", "publisher", "date", "published", "url", "link"}
 _FRONT = re.compile(r"\A---\s*\n(.*?)\n---\s*\n", re.S)
-_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
+MAX_TITLE_CHARS = 150  # a longer first line is a paragraph, not a headline
+SHORT_TITLE_CHARS = 90  # a title made from a first sentence is cut to this
+TITLE_SCAN_CHARS = 2000
+SNIFF_BYTES = 8192  # the head of a file read to tell text from binary
+MAX_CONTROL_SHARE = 0.05  # control bytes (not tab, line breaks, form feed) in text: rare
+_CONTROL = set(range(9)) | set(range(14, 32))
 
 
 @dataclass
@@ -34,9 +39,22 @@ def content_hash(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def iter_files(paths: list[Path], report: LoadReport) -> Iterator[Path]:
-    """Supported files under `paths`, each once, in a stable order. Symlink
-    loops and unreadable folders are skipped, not followed forever."""
+def doc_id(path: Path, root: Path) -> str:
+    """An article's id: its path under the folder that was ingested, without
+    its suffix; a file named directly: its stem.
+
+    >>> doc_id(Path("news/business/001.txt"), Path("news")), doc_id(Path("a/004_f2.txt"), Path("a/004_f2.txt"))
+    ('business/001', '004_f2')
+    """
+    if path == root:
+        return path.stem
+    return path.relative_to(root).with_suffix("").as_posix()
+
+
+def iter_files(paths: list[Path], report: LoadReport) -> Iterator[tuple[Path, str]]:
+    """Supported files under `paths`, each once, in a stable order, with
+    their ids (`doc_id`). Symlink loops and unreadable folders are skipped,
+    not followed forever."""
     seen: set[Path] = set()
     for root in paths:
         if not root.exists():
@@ -45,8 +63,10 @@ def iter_files(paths: list[Path], report: LoadReport) -> Iterator[Path]:
             raise InputError(f"{root}: no such file or folder. Check the path and try again.")
         if root.is_file():
             walk = [(str(root.parent), [], [root.name])]
+            base = root
         else:
             walk = os.walk(root, followlinks=True, onerror=lambda e: report.skipped.append((str(e.filename), "unreadable folder")))
+            base = root
         for dirpath, dirnames, filenames in walk:
             real_dir = Path(dirpath).resolve()
             if real_dir in seen and root.is_dir():  # a symlink loop, or a folder seen twice
@@ -70,13 +90,13 @@ def iter_files(paths: list[Path], report: LoadReport) -> Iterator[Path]:
                 if real in seen:
                     continue
                 seen.add(real)
-                yield p
+                yield p, doc_id(p, base)
 
 
 def decode(data: bytes, name: str) -> tuple[str, str | None]:
     """Bytes -> text, or InputError for binary. Returns (text, warning)."""
-    head = data[:8192]
-    if b"\x00" in head or (head and sum(b < 9 or 13 < b < 32 for b in head) / len(head) > 0.05):
+    head = data[:SNIFF_BYTES]
+    if b"\x00" in head or (head and sum(b in _CONTROL for b in head) / len(head) > MAX_CONTROL_SHARE):
         raise InputError(f"{name}: looks like a binary file, not text; skipped.")
     try:
         return data.decode("utf-8-sig"), None
@@ -89,11 +109,30 @@ def decode(data: bytes, name: str) -> tuple[str, str | None]:
         return data.decode("latin-1"), f"{name}: not UTF-8, read as Latin-1"
 
 
-def _norm_date(value) -> str | None:
-    if value is None:
+def norm_date(value) -> str | None:
+    """A date as ISO yyyy-mm-dd, so that dates sort as text; None when it is
+    not a date with a year (a guessed year would misplace the article).
+
+    >>> norm_date("February 5, 2026"), norm_date("2026-01-30T08:00:00Z"), norm_date("26-FEB-1987 15:01:01.79")
+    ('2026-02-05', '2026-01-30', '1987-02-26')
+    >>> norm_date("Feb 5"), norm_date("soon"), norm_date(None)
+    (None, None, None)
+    """
+    import datetime as dt
+
+    from dateutil import parser
+
+    if value is None or str(value).strip() == "":
         return None
-    m = _DATE.search(str(value))
-    return f"{m.group(1)}-{m.group(2)}-{m.group(3)}" if m else str(value)[:32]
+    if isinstance(value, dt.date):  # YAML reads 2026-02-05 as a date
+        return value.isoformat()[:10]
+    text = str(value).strip()
+    try:  # two defaults that differ in year: a date without one parses differently
+        a = parser.parse(text, default=dt.datetime(2000, 1, 1), fuzzy=False)
+        b = parser.parse(text, default=dt.datetime(2001, 2, 2), fuzzy=False)
+    except (ValueError, OverflowError, TypeError):
+        return None
+    return a.date().isoformat() if a.year == b.year else None
 
 
 def _meta(raw: dict) -> dict:
@@ -102,7 +141,7 @@ def _meta(raw: dict) -> dict:
     return {
         "title": str(low["title"]).strip() if "title" in low else None,
         "outlet": str(low.get("outlet") or low.get("source") or low.get("publisher") or "").strip() or None,
-        "date": _norm_date(low.get("date") or low.get("published")),
+        "date": norm_date(low.get("date") or low.get("published")),
         "url": str(low.get("url") or low.get("link") or "").strip() or None,
     }
 
@@ -127,22 +166,23 @@ def _html(text: str) -> tuple[dict, str]:
     if doc is None:
         return {}, ""
     d = doc.as_dict() if hasattr(doc, "as_dict") else dict(doc)
-    meta = {"title": d.get("title"), "outlet": d.get("sitename"), "date": _norm_date(d.get("date")), "url": d.get("url")}
+    meta = {"title": d.get("title"), "outlet": d.get("sitename"), "date": norm_date(d.get("date")), "url": d.get("url")}
     return meta, d.get("text") or ""
 
 
 def guess_title(text: str) -> str:
     """A headline-like first line, else the start of the first sentence."""
     first = next((ln.strip() for ln in text.split("\n") if ln.strip()), "")
-    if first and len(first) <= 150 and first[-1] not in ".!?\"”":
+    if first and len(first) <= MAX_TITLE_CHARS and first[-1] not in ".!?\"”":
         return first
-    sents = split_sentences(text[:2000])
+    sents = split_sentences(text[:TITLE_SCAN_CHARS])
     s = sents[0] if sents else first
-    return s if len(s) <= 90 else s[:87].rsplit(" ", 1)[0] + "…"
+    return s if len(s) <= SHORT_TITLE_CHARS else s[:SHORT_TITLE_CHARS - 3].rsplit(" ", 1)[0] + "…"
 
 
-def load_file(path: Path, max_bytes: int) -> tuple[Document, str | None]:
-    """One file -> Document. Raises InputError for what cannot be read."""
+def load_file(path: Path, max_bytes: int, doc_id: str | None = None) -> tuple[Document, str | None]:
+    """One file -> Document (id: `doc_id`, else the file's stem). Raises
+    InputError for what cannot be read."""
     try:
         size = path.stat().st_size
         if size > max_bytes:
@@ -168,7 +208,7 @@ def load_file(path: Path, max_bytes: int) -> tuple[Document, str | None]:
     if not body.strip():
         raise InputError(f"{path}: no text in it; skipped.")
     return Document(
-        id=path.stem,
+        id=doc_id or path.stem,
         text=body,
         content_hash=content_hash(body),
         title=meta.get("title") or guess_title(body),
@@ -184,9 +224,9 @@ def load_paths(paths: list[Path], max_bytes: int = 20_000_000) -> LoadReport:
     report = LoadReport()
     hashes: set[str] = set()
     ids: set[str] = set()
-    for p in iter_files([Path(x) for x in paths], report):
+    for p, did in iter_files([Path(x) for x in paths], report):
         try:
-            doc, warning = load_file(p, max_bytes)
+            doc, warning = load_file(p, max_bytes, did)
         except InputError as e:  # the reason without the path, which the report pairs with it
             report.skipped.append((str(p), str(e).removeprefix(f"{p}: ")))
             continue
@@ -195,7 +235,7 @@ def load_paths(paths: list[Path], max_bytes: int = 20_000_000) -> LoadReport:
         if doc.content_hash in hashes:
             report.skipped.append((str(p), "same content as another file; stored once"))
             continue
-        if doc.id in ids:  # another article with the same file name
+        if doc.id in ids:  # the same path under two ingested folders
             doc = Document(**{**doc.__dict__, "id": f"{doc.id}-{doc.content_hash[:8]}"})
         hashes.add(doc.content_hash)
         ids.add(doc.id)

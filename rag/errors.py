@@ -1,29 +1,41 @@
 """One exception base for the project; every message says what to do next.
 
-The CLI prints `RagError` messages as one line without a traceback; anything
-else is a bug and keeps its traceback.
-"""
+The CLI prints `RagError` messages as one line without a traceback; the HTTP
+API answers with each class's `http_status`; anything else is a bug and keeps
+its traceback."""
 
 
 class RagError(Exception):
     """A failure the user can act on. The message names the fix."""
 
+    http_status = 500  # the server's own state or configuration
+
 
 class InputError(RagError):
     """The question, a file or an option is unusable."""
+
+    http_status = 400
 
 
 class ModelNotInstalled(RagError):
     """A model's package or file is missing."""
 
+    http_status = 503
+
 
 class IndexMissing(RagError):
     """No index where one was expected."""
+
+    http_status = 503
 
 
 class IndexCorrupt(RagError):
     """The index fails its checksums or cannot be read."""
 
+    http_status = 500
+
 
 class IndexMismatch(RagError):
     """The index was built with other settings than the ones asked for."""
+
+    http_status = 500

@@ -34,6 +34,10 @@ _MONTH = "(?P<month>" + "|".join(sorted(MONTHS, key=len, reverse=True)) + r")\.?
 _DATE_MD = re.compile(r"\b" + _MONTH + r"\s+(?P<day>\d{1,2})(?:st|nd|rd|th)?\b(?!\s*(?:%|percent|million|billion))", re.I)
 _DATE_DM = re.compile(r"\b(?P<day>\d{1,2})(?:st|nd|rd|th)?\s+(?:of\s+)?" + _MONTH + r"\b", re.I)
 _MONTH_ONLY = re.compile(r"\b" + _MONTH + r"\b", re.I)
+YEARS = range(1900, 2101)  # a bare whole number in this range reads as a year
+MIN_RUN_WORDS = 2  # capitalized words an initialism is made of, at least
+MONTH_ABBREV_MAX = 4  # "Sept", "Jan.": short forms of month names
+MIN_NAME_CHARS = 3  # a shorter leading word ("He", "An") is not checked as a name
 _NAME = re.compile(r"\b(?:[A-Z][a-z]+(?:-[A-Z]?[a-z]+)*|[A-Z]{2,}s?|(?:[A-Z]\.){2,})")
 _CAPS_RUN = re.compile(r"(?:\b(?:[A-Z][\w.]*|of|for)\b[ -]?)+")
 
@@ -48,7 +52,7 @@ def initialisms(text: str) -> set[str]:
     out = set()
     for m in _CAPS_RUN.finditer(text):
         parts = [w for w in re.split(r"[ -]", m.group(0).strip()) if w and w[0].isupper()]
-        if len(parts) >= 2:
+        if len(parts) >= MIN_RUN_WORDS:
             out.add("".join(w.replace(".", "") if w.replace(".", "").isupper() else w[0] for w in parts).lower())
     return out
 
@@ -95,7 +99,7 @@ def quantities(text: str) -> list[Fact]:
             kind = "pct"
         elif m.group("cur") or m.group("dollars"):
             kind = "money"
-        elif not scale and value.is_integer() and 1900 <= value <= 2100:
+        elif not scale and value.is_integer() and int(value) in YEARS:
             kind = "year"
         else:
             kind = "num"
@@ -123,7 +127,7 @@ def dates(text: str) -> list[Fact]:
         if any(a <= m.start() < b for a, b in spans):
             continue
         word = m.group("month")
-        if word.lower() == "may" or len(word.rstrip(".")) <= 4 and word.lower() not in MONTHS or word[0].islower():
+        if word.lower() == "may" or len(word.rstrip(".")) <= MONTH_ABBREV_MAX and word.lower() not in MONTHS or word[0].islower():
             before = text[max(0, m.start() - 7):m.start()].lower()
             after = text[m.end():m.end() + 6]
             if not (re.search(r"\b(in|of|since|until|by)\s+$", before) and word[0].isupper()) and not re.match(r"\s*\d", after):
@@ -159,7 +163,7 @@ def leading_name(sentence: str) -> Fact | None:
     if not m:
         return None
     key = re.sub(r"'s$", "", m.group(1).lower())
-    if key in stopwords() or key in MONTHS or len(key) < 3:
+    if key in stopwords() or key in MONTHS or len(key) < MIN_NAME_CHARS:
         return None
     return Fact("name", key, m.group(1))
 

@@ -21,6 +21,7 @@ _LEAD = re.compile(r"^\s*(?:and|but|also|so|then|ok(?:ay)?|well)?[\s,]*"
 _POINTER = re.compile(r"\b(?:it|its|they|them|their|theirs|that|this|those|these|he|him|his|she|her|there|"
                       r"the same|the other)\b", re.I)
 MAX_WORDS = 40
+SHORT_QUESTION_WORDS = 4  # content words of a question short enough for a pronoun to point back
 CONNECTIVES = "regarding concerning related respect specifically"  # words a rewrite may add
 
 SYSTEM = ("You rewrite a follow-up question so that it can be understood without the conversation. "
@@ -39,7 +40,7 @@ def needs_context(question: str) -> bool:
     if _LEAD.match(question):
         return True
     n = len(content_words(question))
-    return n <= 1 or (n <= 4 and bool(_POINTER.search(question)))
+    return n <= 1 or (n <= SHORT_QUESTION_WORDS and bool(_POINTER.search(question)))
 
 
 def rule_rewrite(question: str, earlier: str) -> str:

@@ -16,12 +16,14 @@ from .progress import progress_bar, status
 from .settings import Settings
 from .types import Chunk, Document
 
+REASONS_SHOWN = 3  # files named in the one-line error of an ingest that read nothing
+
 
 def index_params(settings: Settings, embedder: Embedder) -> dict:
     return store.params(embedder.id, embedder.dim, settings.chunk_tokens, settings.chunk_overlap)
 
 
-def embed_chunks(chunks: list[Chunk], embedder: Embedder, batch: int = 64) -> np.ndarray:
+def embed_chunks(chunks: list[Chunk], embedder: Embedder, batch: int) -> np.ndarray:
     out = [np.zeros((0, embedder.dim), dtype=np.float32)]
     with progress_bar("embedding chunks", total=len(chunks)) as advance:
         for i in range(0, len(chunks), batch):
@@ -40,7 +42,7 @@ def build(settings: Settings, embedder: Embedder, docs: list[Document],
     if reuse is not None:
         known = {c.id: reuse.vectors[i] for i, c in enumerate(reuse.chunks)}
     new = [c for c in chunks if c.id not in known]
-    fresh = dict(zip((c.id for c in new), embed_chunks(new, embedder))) if new else {}
+    fresh = dict(zip((c.id for c in new), embed_chunks(new, embedder, settings.embed_batch))) if new else {}
     vectors = np.stack([known.get(c.id, fresh.get(c.id)) for c in chunks]) if chunks \
         else np.zeros((0, embedder.dim), dtype=np.float32)
     with status("writing index"):
@@ -95,8 +97,9 @@ def nothing_read(paths: list[Path], report: LoadReport) -> str:
     'no article read from a: a/x.txt: looks like a binary file, not text; add .txt, .md or .html files.'
     """
     where = ", ".join(map(str, paths))
-    why = "; ".join(f"{p}: {r.removesuffix('; skipped.').rstrip('.')}" for p, r in report.skipped[:3])
-    more = f" (and {len(report.skipped) - 3} more skipped)" if len(report.skipped) > 3 else ""
+    shown = REASONS_SHOWN
+    why = "; ".join(f"{p}: {r.removesuffix('; skipped.').rstrip('.')}" for p, r in report.skipped[:shown])
+    more = f" (and {len(report.skipped) - shown} more skipped)" if len(report.skipped) > shown else ""
     return f"no article read from {where}" + (f": {why}{more}" if why else "") + "; add .txt, .md or .html files."
 
 

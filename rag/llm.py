@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Protocol
 
 from .errors import ModelNotInstalled, RagError
+from .settings import Settings
 
 
 class LLM(Protocol):
@@ -126,7 +127,7 @@ class OpenAICompatLLM:
         try:
             with httpx.stream("POST", f"{self.base_url}/chat/completions", json=body, headers=self._headers(),
                               timeout=httpx.Timeout(self.timeout, connect=10)) as r:
-                if r.status_code >= 400:
+                if r.is_error:
                     r.read()
                     raise RagError(f"the LLM server at {self.base_url} answered {r.status_code}: {r.text[:200]}")
                 for line in r.iter_lines():  # server-sent events: "data: {json}" ... "data: [DONE]"
@@ -152,3 +153,16 @@ class OpenAICompatLLM:
 
             self.last_usage = {"prompt_tokens": sum(count_tokens(m["content"]) for m in messages),
                                "completion_tokens": count_tokens("".join(pieces))}
+
+
+def make_llm(settings: Settings) -> LlamaCppLLM | OpenAICompatLLM:
+    """The LLM named by settings, not loaded yet (`warm_up` loads it): an
+    OpenAI-compatible server when `llm_url` is set, else llama.cpp
+    in-process, the model assembled from its packages on first use. Fails
+    fast on a model that is not installed."""
+    if settings.llm_url:
+        return OpenAICompatLLM(settings.llm_url, settings.model, settings.llm_api_key)
+    from .models import resolve
+
+    path, name, chat_format = resolve(settings.model, settings.models_dir)
+    return LlamaCppLLM(path, name, chat_format, n_ctx=settings.n_ctx, n_threads=settings.n_threads)

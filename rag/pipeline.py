@@ -1,187 +1,192 @@
-"""The data flow in one short function: question -> retrieval -> evidence
--> gate -> prompt -> LLM -> claim check -> conflicts -> Answer."""
+"""The answer path as named stages, each a plain function passing a small
+typed record to the next:
+
+    gather_evidence -> gate -> generate -> check -> fall_back -> assemble
+
+`answer()` composes them; `answer_unchecked()` is the eval's "before" row
+(the model's own words and markers, nothing checked)."""
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from . import conflicts as conflicts_mod
-from . import prompts
+import numpy as np
+
+from . import conflicts, fallback, prompts
 from .embed import Embedder
-from .errors import InputError
+from .gate import Gate, gate
 from .llm import LLM
-from .retrieve import Sentence, pack, score_sentences, search
+from .question import Question, clean_question
+from .retrieve import Sentence, newest_first, pack, score_sentences, search, wants_latest
 from .settings import Settings
 from .store import Index
 from .types import Answer, Citation, Conflict, Hit, Passage
-from .verify import Claim, check_answer, is_refusal
+from .verify import Claim, check_answer, is_refusal, parse_markers
 
 NOT_FOUND = "The articles don't say."
-_CTRL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
-
-
-def _cut(text: str, n: int) -> str:
-    """The first `n` characters, backed off to a word's end when one is near
-    (text without spaces, such as Chinese, is cut anywhere)."""
-    cut = text[:n]
-    return cut.rsplit(" ", 1)[0] if len(cut) < len(text) and " " in cut[-40:] else cut
-
-
-def clean_question(question: str, max_chars: int) -> tuple[str, list[str]]:
-    """Strip control characters; refuse an empty question; trim a huge one."""
-    q = _CTRL.sub(" ", question or "").strip()
-    q = re.sub(r"\s+", " ", q)
-    if not q:
-        raise InputError('empty question; ask something, e.g. ask "what tariff rate?"')
-    if len(q) > max_chars:
-        return _cut(q, max_chars), [f"question trimmed to its first {max_chars} characters"]
-    return q, []
-
-
-TEMPLATE_TOKENS = 32  # the chat template's role markers, not in the messages' text
-
-
-def fit_prompt(q: str, passages: list[Passage], llm, settings: Settings) -> tuple[list[dict], list[str]]:
-    """The prompt's messages, the question cut so that prompt and answer fit
-    in `settings.n_ctx` (a question of dense characters can hold more tokens
-    than characters). Counted with the LLM's own tokenizer when it has one,
-    else with cl100k plus a quarter."""
-    from .errors import RagError
-    from .text import count_tokens
-
-    count = getattr(llm, "count_tokens", None) or (lambda t: count_tokens(t) * 5 // 4 + 1)
-    room = settings.n_ctx - settings.max_answer_tokens - TEMPLATE_TOKENS
-    msgs = prompts.messages(q, passages)
-    over = sum(count(m["content"]) for m in msgs) - room
-    if over <= 0:
-        return msgs, []
-    keep = count(q) - over  # tokens the question may keep
-    if keep < 8:
-        raise RagError(f"the context window of {settings.n_ctx} tokens holds no question after the passages; "
-                       "raise RAG_N_CTX or lower RAG_CONTEXT_TOKENS.")
-    cut = q
-    while len(cut) > 1 and count(cut) > keep:  # shrinks every turn: keep < count(cut)
-        cut = _cut(cut, max(1, len(cut) * keep // count(cut)))
-    return prompts.messages(cut, passages), [f"question trimmed to its first {len(cut)} characters to fit the context window"]
+CL100K_TO_ANY = 1.25  # a model's tokenizer may need a quarter more tokens than cl100k for the same text
 
 
 @dataclass(frozen=True)
-class Gate:
-    ok: bool
-    relevance: float  # best sentence cosine with the question
-    missing: list[str]  # the question's names and years not found in the evidence
-    reason: str = ""
+class Evidence:
+    """What retrieval found for a question."""
+
+    question: Question
+    hits: list[Hit]  # fused chunks, best first
+    sentences: list[Sentence]  # their sentences, ranked
+    passages: list[Passage]  # what the model sees as [1]..[k]
 
 
-def _prefix_match(a: str, b: str) -> bool:
-    """Same word up to its ending: "chinese"/"china", "japanese"/"japan"."""
-    n = 0
-    for x, y in zip(a, b):
-        if x != y:
-            break
-        n += 1
-    return a == b or (n >= 4 and n >= 0.6 * min(len(a), len(b)))
+@dataclass(frozen=True)
+class Draft:
+    """The model's reply, unchecked."""
+
+    raw: str
+    prompt_tokens: int
+    notes: list[str] = field(default_factory=list)
 
 
-def key_terms(question: str) -> list[str]:
-    """What a question is specifically about: its names (capitalized words
-    past the first, acronyms) and years. "U.S." reads as "us".
+@dataclass(frozen=True)
+class Checked:
+    """The claims an answer keeps, the ones removed, and who wrote them."""
 
-    >>> key_terms("What tariff does the US charge on cars from Japan in 2023?")
-    ['us', 'japan', '2023']
-    """
-    from .facts import names, quantities
-
-    out = [f.value for f in names(question)] + [str(int(f.value)) for f in quantities(question) if f.kind == "year"]
-    return list(dict.fromkeys(out))
+    claims: list[Claim]
+    removed: list[Claim] = field(default_factory=list)
+    mode: str = "abstain"  # "llm", "extract", "abstain"
 
 
-def gate(question: str, passages: list[Passage], settings: Settings) -> Gate:
-    """Is the evidence about what the question asks? Similarity catches
-    off-topic questions; on-topic ones the articles cannot answer (another
-    country, product or year) are caught by the question's names and years
-    missing from the evidence."""
-    if not passages:
-        return Gate(False, 0.0, [], "nothing retrieved")
-    rel = max(p.relevance for p in passages)
-    if rel < settings.min_relevance:
-        return Gate(False, rel, [], "no passage is about the question")
-    text = " ".join(p.text for p in passages).lower().replace(".", "")
-    have = set(re.findall(r"[a-z0-9]+", text))
-    if "us" in have or "united states" in text or "america" in text:
-        have |= {"us", "usa", "america", "american"}
-    from .facts import initialisms
+class _Clock:
+    def __init__(self) -> None:
+        self.t0 = self.last = time.perf_counter()
+        self.ms: dict[str, float] = {}
 
-    have |= initialisms(" ".join(p.text for p in passages))  # "US Department of Agriculture" -> "usda"
-    # a name spelled out in the question and abbreviated in the articles: "United Nations" / "UN"
-    spelled = {w for run in re.findall(r"[A-Z][a-z]+(?: (?:of |and )?[A-Z][a-z]+)+", question)
-               if "".join(x[0] for x in run.split() if x[0].isupper()).lower() in have for w in run.lower().split()}
-    missing = [t for t in key_terms(question) if t not in spelled and not any(_prefix_match(t, w) for w in have)]
-    if missing:
-        return Gate(False, rel, missing, "the articles found do not mention " + ", ".join(missing))
-    return Gate(True, rel, [])
+    def mark(self, stage: str) -> None:
+        now = time.perf_counter()
+        self.ms[stage] = round((now - self.last) * 1000, 1)
+        self.ms["total"] = round((now - self.t0) * 1000, 1)
+        self.last = now
 
 
-_WANTS_NAME = re.compile(r"\b(who|whom|whose|name|which (?:person|leader|official|company|companies|outlet|city|country|platform))\b", re.I)
+def gather_evidence(q: Question, index: Index, embedder: Embedder, settings: Settings,
+                    top_k: int | None = None) -> Evidence:
+    """Hybrid search for chunks, their sentences ranked, the best packed
+    into numbered passages (newest first when the question asks for the latest)."""
+    qvec: np.ndarray = embedder.embed([q.text])[0]
+    hits = search(index, qvec, q.text, settings)
+    sentences = score_sentences(hits[:settings.sentence_chunks], qvec, q.text, embedder, settings.rrf_k)
+    passages = pack(sentences, index, settings, top_k)
+    if wants_latest(q.text):
+        passages = newest_first(passages)
+    return Evidence(q, hits, sentences, passages)
 
 
-def answers_type(sentence: str, question: str) -> bool:
-    """Does a sentence hold the kind of thing asked: a value of the asked
-    kind ("how many", "what rate", "when"), or a name for "who"?"""
-    from .conflicts import asked_kinds
-    from .facts import dates, names, quantities
+def token_counter(llm) -> Callable[[str], int]:
+    """The LLM's own tokenizer when it has one, else cl100k plus a quarter."""
+    from .text import count_tokens
 
-    kinds = asked_kinds(question)
-    if kinds:
-        if not any(f.kind in kinds for f in quantities(sentence) + dates(sentence)):
-            return False
-    if _WANTS_NAME.search(question):
-        asked = {f.value for f in names(question)}
-        return any(f.value not in asked for f in names(sentence))
-    return True
+    return getattr(llm, "count_tokens", None) or (lambda t: int(count_tokens(t) * CL100K_TO_ANY) + 1)
 
 
-_LATEST = re.compile(r"\b(latest|most recent|newest|recently|current(?:ly)?|now)\b", re.I)
+def generate(ev: Evidence, llm: LLM, settings: Settings, on_token: Callable[[str], None] | None = None) -> Draft:
+    """The prompt, fitted to the context window, through the LLM, streamed."""
+    msgs, notes = prompts.fit(ev.question.text, ev.passages, token_counter(llm), settings.n_ctx,
+                              settings.max_answer_tokens)
+    pieces = []
+    for piece in llm.stream(msgs, settings.max_answer_tokens):
+        pieces.append(piece)
+        if on_token:
+            on_token(piece)
+    return Draft("".join(pieces).strip(), llm.last_usage.get("prompt_tokens", 0), notes)
 
 
-def newest_first(passages: list[Passage]) -> list[Passage]:
-    """For "latest" questions: passages from dated articles, newest first,
-    renumbered; undated ones keep their order after them."""
-    from dataclasses import replace
+def check(draft: Draft, passages: list[Passage], settings: Settings) -> Checked:
+    """Each sentence of the draft against its cited passage (`verify`)."""
+    if is_refusal(draft.raw) and "[" not in draft.raw:
+        return Checked([])
+    checked = check_answer(draft.raw, passages, settings.min_support)
+    claims = [c for c in checked if c.supported]
+    return Checked(claims, [c for c in checked if not c.supported], "llm" if claims else "abstain")
 
-    order = sorted(passages, key=lambda p: p.doc.date or "", reverse=True)  # stable: ties keep rank order
-    return [replace(p, n=i) for i, p in enumerate(order, start=1)]
+
+def fall_back(ev: Evidence, settings: Settings, removed: list[Claim]) -> Checked:
+    """The best evidence sentence as the answer, when it qualifies (`fallback`)."""
+    claims = fallback.extract(ev.question.text, ev.sentences, ev.passages, settings.extract_min_relevance,
+                              settings.extract_tries)
+    return Checked(claims, removed, "extract" if claims else "abstain")
 
 
 def _cite(claims: list[Claim]) -> str:
     return " ".join(f"{c.text.rstrip()} " + "".join(f"[{n}]" for n in c.cited) for c in claims).strip()
 
 
-def is_statement(sentence: str) -> bool:
-    """A full sentence, not a headline or a bullet fragment."""
-    return sentence.rstrip().endswith((".", "!", "?", "\"", "”", "’", "'")) and len(sentence.split()) >= 5
+def _seen(passages: list[Passage], hits: list[Hit]) -> list[Hit]:
+    """The chunks the model saw, as ranked hits in [n] order (rank = n)."""
+    score = {h.chunk.id: h.score for h in hits}
+    dense = {h.chunk.id: h.dense for h in hits}
+    return [Hit(p.chunk, score.get(p.chunk.id, 0.0), p.n, dense.get(p.chunk.id, p.relevance)) for p in passages]
 
 
-def _extract(question: str, sentences: list[Sentence], passages: list[Passage], min_relevance: float,
-             tries: int = 3) -> list[Claim]:
-    """The best evidence sentence, cited, when it is relevant and holds the
-    kind of thing asked: the answer when the model's fails the check."""
-    by_chunk = {p.chunk.id: p for p in passages}
-    for s in sentences[:tries]:
-        p = by_chunk.get(s.hit.chunk.id)
-        if (p is not None and s.text in p.text and s.dense >= min_relevance and is_statement(s.text)
-                and answers_type(s.text, question)):
-            return [Claim(s.text, [p.n], True, 1.0)]
-    return []
+def assemble(ev: Evidence, g: Gate, draft: Draft | None, checked: Checked, found: list[Conflict],
+             clock: _Clock, llm: LLM | None, embedder: Embedder) -> Answer:
+    """The answer text with its [n] markers, its citations and notes."""
+    notes = list(ev.question.notes) + (draft.notes if draft else [])
+    claims = checked.claims
+    if claims:
+        text = _cite(claims) + (" " + conflicts.summary(found) if found else "")
+    else:
+        text, found = NOT_FOUND, []
+        notes.append(g.reason or "no claim in the model's answer is supported by the passages")
+    used = sorted({n for c in claims for n in c.cited} | {v["n"] for c in found for v in c.values})
+    by_n = {p.n: p for p in ev.passages}
+    citations = [Citation(n=n, doc_id=by_n[n].doc.id, chunk_id=by_n[n].chunk.id, title=by_n[n].doc.title,
+                          text=by_n[n].text, outlet=by_n[n].doc.outlet, date=by_n[n].doc.date) for n in used]
+    for c in checked.removed:
+        notes.append(f"removed an unsupported sentence: {c.text!r}" + (f" (not in the passages: {', '.join(c.missing)})" if c.missing else ""))
+    return Answer(
+        question=ev.question.text, answer=text, abstained=not claims, citations=citations,
+        passages=_seen(ev.passages, ev.hits), evidence=ev.passages, conflicts=found,
+        timings_ms={"retrieve": clock.ms.get("retrieve", 0.0), "generate": clock.ms.get("generate", 0.0),
+                    "total": clock.ms.get("total", 0.0)},
+        model={"llm": llm.id if llm is not None else None, "embedder": embedder.id},
+        raw=draft.raw if draft else "", mode=checked.mode, notes=notes,
+        prompt_tokens=draft.prompt_tokens if draft else 0,
+        relevance=max((p.relevance for p in ev.passages), default=0.0),
+        removed=[{"text": c.text, "cited": c.cited + c.dropped, "supported": False, "missing": c.missing}
+                 for c in checked.removed],
+    )
+
+
+def answer(question: str | Question, index: Index, embedder: Embedder, llm: LLM | None, settings: Settings,
+           on_token: Callable[[str], None] | None = None, top_k: int | None = None) -> Answer:
+    """Answer from the articles, every claim cited, or "The articles don't say."
+
+    Evidence is gathered and gated (no LLM call when it is off-topic or lacks
+    the question's names); the model's draft is checked claim by claim; when
+    nothing survives, the best evidence sentence may answer instead; articles
+    giving different values of the asked kind are listed as conflicts. With
+    `llm=None` the fallback alone answers (the eval's no-LLM baseline)."""
+    clock = _Clock()
+    q = clean_question(question, settings.max_question_chars)
+    ev = gather_evidence(q, index, embedder, settings, top_k)
+    g = gate(q.text, ev.passages, settings)
+    found = conflicts.find(q.text, ev.passages, {s.text: s.dense for s in ev.sentences},
+                           settings.conflict_margin) if g.ok else []
+    clock.mark("retrieve")
+    draft, checked = None, Checked([])
+    if g.ok and llm is not None:
+        draft = generate(ev, llm, settings, on_token)
+        checked = check(draft, ev.passages, settings)
+    if g.ok and not checked.claims:
+        checked = fall_back(ev, settings, checked.removed)
+    clock.mark("generate")
+    return assemble(ev, g, draft, checked, found, clock, llm, embedder)
 
 
 def unchecked_claims(raw: str, passages: list[Passage]) -> list[Claim]:
     """The model's sentences with its own valid markers, nothing checked."""
     from .text import split_sentences
-    from .verify import parse_markers
 
     ns = {p.n for p in passages}
     out = []
@@ -192,81 +197,17 @@ def unchecked_claims(raw: str, passages: list[Passage]) -> list[Claim]:
     return out
 
 
-def _conflict_text(conflicts: list[Conflict]) -> str:
-    parts = []
-    for c in conflicts:
-        vs = []
-        for v in c.values:
-            where = ", ".join(x for x in (v.get("outlet"), v.get("date")) if x)
-            vs.append(f"{v['value']} [{v['n']}]" + (f" ({where})" if where else ""))
-        parts.append("The sources differ: " + "; ".join(vs) + ".")
-    return " ".join(parts)
-
-
-def _seen(passages: list[Passage], hits: list[Hit]) -> list[Hit]:
-    """The chunks the model saw, as ranked hits in [n] order (rank = n)."""
-    score = {h.chunk.id: h.score for h in hits}
-    dense = {h.chunk.id: h.dense for h in hits}
-    return [Hit(p.chunk, score.get(p.chunk.id, 0.0), p.n, dense.get(p.chunk.id, p.relevance)) for p in passages]
-
-
-def answer(question: str, index: Index, embedder: Embedder, llm: LLM | None, settings: Settings,
-           on_token: Callable[[str], None] | None = None, top_k: int | None = None) -> Answer:
-    t0 = time.perf_counter()
-    q, notes = clean_question(question, settings.max_question_chars)
-    qvec = embedder.embed([q])[0]
-    hits = search(index, qvec, q, settings)
-    sentences = score_sentences(hits[:8], qvec, q, embedder, settings.rrf_k)
-    passages = newest_first(pack(sentences, index, settings, top_k)) if _LATEST.search(q) else \
-        pack(sentences, index, settings, top_k)
-    g = gate(q, passages, settings) if settings.checks else Gate(bool(passages), 0.0, [])
-    found = conflicts_mod.find(q, passages, {x.text: x.dense for x in sentences}) if g.ok and settings.checks else []
-    t1 = time.perf_counter()
-
-    raw, mode, claims, prompt_tokens = "", "abstain", [], 0
-    removed: list[Claim] = []
-    if g.ok and llm is not None:
-        pieces = []
-        msgs, trimmed = fit_prompt(q, passages, llm, settings)
-        notes += trimmed
-        for piece in llm.stream(msgs, settings.max_answer_tokens):
-            pieces.append(piece)
-            if on_token:
-                on_token(piece)
-        raw = "".join(pieces).strip()
-        prompt_tokens = llm.last_usage.get("prompt_tokens", 0)
-        checked = [] if is_refusal(raw) and "[" not in raw else check_answer(raw, passages, settings.min_support)
-        if not settings.checks:  # the model's own answer and markers, unchecked: the eval's "before" row
-            checked = [] if is_refusal(raw) else unchecked_claims(raw, passages)
-        claims = [c for c in checked if c.supported]
-        removed = [c for c in checked if not c.supported]
-        mode = "llm" if claims else "abstain"
-    if g.ok and not claims and settings.checks:
-        claims = _extract(q, sentences, passages, settings.extract_min_relevance)
-        mode = "extract" if claims else "abstain"
-    t2 = time.perf_counter()
-
-    if claims:
-        text = _cite(claims)
-        if found:
-            text += " " + _conflict_text(found)
-    else:
-        text, found = NOT_FOUND, []
-        notes.append(g.reason or "no claim in the model's answer is supported by the passages")
-    used = sorted({n for c in claims for n in c.cited} | {v["n"] for c in found for v in c.values})
-    by_n = {p.n: p for p in passages}
-    citations = [Citation(n=n, doc_id=by_n[n].doc.id, chunk_id=by_n[n].chunk.id, title=by_n[n].doc.title,
-                          text=by_n[n].text, supported=True, outlet=by_n[n].doc.outlet, date=by_n[n].doc.date)
-                 for n in used]
-    for c in removed:
-        notes.append(f"removed an unsupported sentence: {c.text!r}" + (f" (not in the passages: {', '.join(c.missing)})" if c.missing else ""))
-    return Answer(
-        question=q, answer=text, abstained=not claims, citations=citations, passages=_seen(passages, hits),
-        evidence=passages, conflicts=found,
-        timings_ms={"retrieve": round((t1 - t0) * 1000, 1), "generate": round((t2 - t1) * 1000, 1),
-                    "total": round((t2 - t0) * 1000, 1)},
-        model={"llm": llm.id if llm is not None else None, "embedder": embedder.id},
-        raw=raw, mode=mode, notes=notes, prompt_tokens=prompt_tokens,
-        relevance=max((p.relevance for p in passages), default=0.0),
-        removed=[{"text": c.text, "cited": c.cited + c.dropped, "supported": False, "missing": c.missing} for c in removed],
-    )
+def answer_unchecked(question: str | Question, index: Index, embedder: Embedder, llm: LLM, settings: Settings,
+                     top_k: int | None = None) -> Answer:
+    """The model's own answer and markers, with no gate, claim check,
+    fallback or conflicts: the eval's "before" row, which shows what the
+    checks add."""
+    clock = _Clock()
+    q = clean_question(question, settings.max_question_chars)
+    ev = gather_evidence(q, index, embedder, settings, top_k)
+    g = Gate(bool(ev.passages), 0.0, [])
+    clock.mark("retrieve")
+    draft = generate(ev, llm, settings) if ev.passages else None
+    claims = [] if draft is None or is_refusal(draft.raw) else unchecked_claims(draft.raw, ev.passages)
+    clock.mark("generate")
+    return assemble(ev, g, draft, Checked(claims, [], "llm" if claims else "abstain"), [], clock, llm, embedder)

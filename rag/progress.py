@@ -47,7 +47,7 @@ def progress_bar(label: str, total: int, unit: str = ""):
         yield advance
         return
     if total <= 0:
-        yield lambda n=1: None
+        yield lambda _n=1: None
         return
     from rich.progress import BarColumn, DownloadColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 

@@ -5,8 +5,11 @@ quoted data inside <passage> tags; the question comes last."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
-from .types import Passage
+from .errors import RagError
+from .question import cut
+from .types import Passage, byline
 
 REFUSAL = "NOT IN ARTICLES"
 
@@ -33,8 +36,8 @@ def source_label(p: Passage) -> str:
     No title: it cost ~18 tokens a passage (a second of prompt reading per
     answer on 2 cores), often repeats the passage's first line, and the
     pipeline, not the model, names sources and finds conflicts."""
-    bits = [x for x in (p.doc.outlet, p.doc.date) if x]
-    return f' source="{quote_attr(", ".join(bits))}"' if bits else ""
+    label = byline(p.doc.outlet, p.doc.date)
+    return f' source="{quote_attr(label)}"' if label else ""
 
 
 def quote_attr(s: str) -> str:
@@ -52,3 +55,27 @@ def messages(question: str, passages: list[Passage]) -> list[dict]:
         {"role": "system", "content": SYSTEM},
         {"role": "user", "content": USER.format(passages=render_passages(passages), question=question)},
     ]
+
+
+TEMPLATE_TOKENS = 32  # the chat template's role markers, not in the messages' text
+MIN_QUESTION_TOKENS = 8  # a question cut shorter than this says nothing
+
+
+def fit(question: str, passages: list[Passage], count: Callable[[str], int], n_ctx: int,
+        answer_tokens: int) -> tuple[list[dict], list[str]]:
+    """The prompt's messages, the question cut so that prompt and answer fit
+    in `n_ctx` tokens as counted by `count` (a question of dense characters
+    can hold more tokens than characters). Returns (messages, notes)."""
+    room = n_ctx - answer_tokens - TEMPLATE_TOKENS
+    msgs = messages(question, passages)
+    over = sum(count(m["content"]) for m in msgs) - room
+    if over <= 0:
+        return msgs, []
+    keep = count(question) - over  # tokens the question may keep
+    if keep < MIN_QUESTION_TOKENS:
+        raise RagError(f"the context window of {n_ctx} tokens holds no question after the passages; "
+                       "raise RAG_N_CTX or lower RAG_CONTEXT_TOKENS.")
+    short = question
+    while len(short) > 1 and count(short) > keep:  # shrinks every turn: keep < count(short)
+        short = cut(short, max(1, len(short) * keep // count(short)))
+    return messages(short, passages), [f"question trimmed to its first {len(short)} characters to fit the context window"]

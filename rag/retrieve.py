@@ -4,7 +4,8 @@ across articles, packed into a token budget as numbered passages."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -40,8 +41,9 @@ def _top(scores: np.ndarray, n: int) -> list[int]:
     return [int(i) for i in part[np.argsort(-scores[part])]]
 
 
-def search(index: Index, qvec: np.ndarray, question: str, settings: Settings, limit: int = 12) -> list[Hit]:
-    """Chunks ranked by RRF of dense and BM25 rankings."""
+def search(index: Index, qvec: np.ndarray, question: str, settings: Settings) -> list[Hit]:
+    """Chunks ranked by RRF of dense and BM25 rankings, the best
+    `settings.candidates`."""
     if not index.chunks:
         return []
     n = settings.candidates
@@ -51,7 +53,7 @@ def search(index: Index, qvec: np.ndarray, question: str, settings: Settings, li
     if lex is not None:
         rankings.append([i for i in _top(lex, n) if lex[i] > 0])
     fused = rrf(rankings, settings.rrf_k)
-    order = sorted(fused, key=lambda i: -fused[i])[:limit]
+    order = sorted(fused, key=lambda i: -fused[i])[:n]
     dense = index.vectors[order] @ qvec if order else np.zeros(0)
     return [Hit(index.chunks[i], fused[i], r, float(d)) for r, (i, d) in enumerate(zip(order, dense), start=1)]
 
@@ -110,9 +112,9 @@ def pack(sentences: list[Sentence], index: Index, settings: Settings, top_k: int
             cid, did = s.hit.chunk.id, s.hit.chunk.doc_id
             if i in taken or cid not in chosen and (len(chosen) >= top_k or per_doc.get(did, 0) >= cap):
                 continue
-            if cap == 1 and (cid in chosen or s.dense < top - 0.15):
+            if cap == 1 and (cid in chosen or s.dense < top - settings.diversity_margin):
                 continue
-            cost = count_tokens(s.text) + (12 if cid not in chosen else 0)  # 12: the passage's frame
+            cost = count_tokens(s.text) + (settings.passage_frame_tokens if cid not in chosen else 0)
             if cost > budget:
                 continue
             budget -= cost
@@ -122,9 +124,28 @@ def pack(sentences: list[Sentence], index: Index, settings: Settings, top_k: int
                 per_doc[did] = per_doc.get(did, 0) + 1
             chosen[cid].append(s)
     passages = []
-    for n, (cid, ss) in enumerate(chosen.items(), start=1):
+    for n, ss in enumerate(chosen.values(), start=1):
         ss = sorted(ss, key=lambda x: x.pos)
         chunk = ss[0].hit.chunk
         passages.append(Passage(n=n, chunk=chunk, doc=index.docs[chunk.doc_id],
                                 text="\n".join(x.text for x in ss), relevance=max(x.dense for x in ss)))
     return passages
+
+
+_LATEST = re.compile(r"\b(latest|most recent|newest|recently|current(?:ly)?|now)\b", re.I)
+
+
+def wants_latest(question: str) -> bool:
+    """Does the question ask for the newest state of things?
+
+    >>> wants_latest("What is the latest tariff?"), wants_latest("What tariff?")
+    (True, False)
+    """
+    return _LATEST.search(question) is not None
+
+
+def newest_first(passages: list[Passage]) -> list[Passage]:
+    """Passages from dated articles, newest first, renumbered; undated ones
+    keep their order after them (dates are ISO, so text order is time order)."""
+    order = sorted(passages, key=lambda p: p.doc.date or "", reverse=True)  # stable: ties keep rank order
+    return [replace(p, n=i) for i, p in enumerate(order, start=1)]

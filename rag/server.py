@@ -17,29 +17,32 @@ models are module-level so that FastAPI can read their annotations.
 
 import json
 import re
-import shutil
-import tempfile
-import threading
 import time
 import uuid
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from .errors import InputError, ModelNotInstalled, RagError
-from .fileutil import UPLOAD_SUFFIXES, safe_name
-from .settings import Settings
+from .errors import InputError, RagError
+from .settings import Settings, bounds
 
-MAX_FILES = 20  # per /ingest request
 SSE = "text/event-stream"
+MAX_QUESTION_BODY_CHARS = 4000  # a question field longer than this is refused before cleaning
+MAX_MODEL_NAME_CHARS = 64
+MAX_CHAT_MESSAGES = 200
+MULTIPART_FRAMING_BYTES = 64_000  # headers and boundaries of a multipart body, beyond the files
+HTTP_TOO_LARGE = 413
+HTTP_UNPROCESSABLE = 422
+HTTP_SERVER_ERROR = 500
+TOP_K_MIN, TOP_K_MAX = bounds("top_k")
 
 
 class AskRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    question: str = Field(..., max_length=4000, description="The question; control characters are stripped.")
-    model: str | None = Field(None, max_length=64, description="A model the server offers (GET /v1/models); default: the server's.")
-    top_k: int | None = Field(None, ge=1, le=12, description="Passages given to the model (default 4).")
+    question: str = Field(..., max_length=MAX_QUESTION_BODY_CHARS, description="The question; control characters are stripped.")
+    model: str | None = Field(None, max_length=MAX_MODEL_NAME_CHARS, description="A model the server offers (GET /v1/models); default: the server's.")
+    top_k: int | None = Field(None, ge=TOP_K_MIN, le=TOP_K_MAX, description="Passages given to the model (default 4).")
 
 
 class ChatMessage(BaseModel):
@@ -55,31 +58,9 @@ class ChatRequest(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
     model: str = Field("", max_length=256)
-    messages: list[ChatMessage] = Field(..., min_length=1, max_length=200)
+    messages: list[ChatMessage] = Field(..., min_length=1, max_length=MAX_CHAT_MESSAGES)
     stream: bool = False
     stream_options: dict | None = None
-
-
-def offered_models(assistant) -> list[str]:
-    """What a client may name: the server's own model and the registry's
-    names. Never a path: clients do not choose files on the server."""
-    from .models import registry
-
-    try:
-        names = list(registry(assistant.settings.models_dir))
-    except OSError:
-        names = []
-    return sorted(set(names) | {assistant.settings.model})
-
-
-def _pick_model(assistant, name: str | None, strict: bool) -> str | None:
-    if not name or name == assistant.settings.model:
-        return None
-    if name in offered_models(assistant):
-        return name
-    if strict:
-        raise InputError(f"unknown model {name!r}; this server offers: {', '.join(offered_models(assistant))}.")
-    return None  # OpenAI clients send their own model names: use the server's
 
 
 def _question_of(messages: list[ChatMessage]) -> str:
@@ -94,10 +75,6 @@ def _question_of(messages: list[ChatMessage]) -> str:
 
 def _sse(event: str, data) -> str:
     return f"event: {event}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
-
-
-def _status_of(e: RagError) -> int:
-    return 503 if isinstance(e, ModelNotInstalled) else 400
 
 
 class BodyLimit:
@@ -141,24 +118,24 @@ def create_app(assistant):
     from fastapi.responses import JSONResponse, StreamingResponse
     from starlette.exceptions import HTTPException as StarletteHTTPException
 
-    from .cli import answer_json, render
+    from .render import render_text
 
     settings: Settings = assistant.settings
     app = FastAPI(title="newsrag", version="0.1.0",
                   description="Cited answers from local news articles. The answer JSON is the `ask --json` contract.")
-    upload_limit = MAX_FILES * settings.max_upload_bytes + 64_000  # files plus multipart framing
+    upload_limit = settings.max_upload_files * settings.max_upload_bytes + MULTIPART_FRAMING_BYTES
     app.add_middleware(BodyLimit, limit_of=lambda path: upload_limit if path == "/ingest" else settings.max_request_bytes)
 
     def error(request: Request, msg: str, status: int, **extra):
         """{"error": msg}; under /v1/ OpenAI's shape, which its clients read."""
         if request.url.path.startswith("/v1/"):
-            kind = "invalid_request_error" if status < 500 else "server_error"
+            kind = "server_error" if status >= HTTP_SERVER_ERROR else "invalid_request_error"
             return JSONResponse({"error": {"message": msg, "type": kind, "code": status}}, status_code=status)
         return JSONResponse({"error": msg, **extra}, status_code=status)
 
     @app.exception_handler(RagError)
     def rag_error(request: Request, e: RagError):
-        return error(request, str(e), _status_of(e))
+        return error(request, str(e), e.http_status)
 
     @app.exception_handler(StarletteHTTPException)  # FastAPI's and Starlette's (404, 405, 413)
     def http_error(request: Request, e: StarletteHTTPException):
@@ -169,21 +146,18 @@ def create_app(assistant):
         errs = jsonable_encoder(e.errors())
         first = errs[0] if errs else {}
         where = ".".join(str(x) for x in first.get("loc", ()))
-        return error(request, f"invalid request: {where}: {first.get('msg', 'bad input')}", 422, detail=errs)
+        return error(request, f"invalid request: {where}: {first.get('msg', 'bad input')}", HTTP_UNPROCESSABLE,
+                     detail=errs)
 
     # ---- answers ---------------------------------------------------------------
     @app.post("/ask", summary="Answer a question (the ask --json contract)")
     def ask(req: AskRequest) -> dict:
-        a = assistant.ask(req.question, _pick_model(assistant, req.model, True), req.top_k)
-        return answer_json(a)
+        return assistant.ask(req.question, assistant.pick_model(req.model), req.top_k).to_json()
 
     def checked_stream(question: str, model: str | None, top_k: int | None):
         """assistant.stream with the question checked first, so that a bad
         request gets its 400 before the stream starts."""
-        from .pipeline import clean_question
-
-        clean_question(question, settings.max_question_chars)
-        return assistant.stream(question, model, top_k)
+        return assistant.stream(assistant.question(question), model, top_k)
 
     @app.post("/ask/stream", summary="Answer as server-sent events",
               response_class=StreamingResponse,
@@ -191,58 +165,37 @@ def create_app(assistant):
                                "description": "`event: token` (a JSON string: the model's draft), then one "
                                               "`event: answer` (the checked answer's JSON) or `event: error`."}})
     def ask_stream(req: AskRequest):
-        events = checked_stream(req.question, _pick_model(assistant, req.model, True), req.top_k)
+        events = checked_stream(req.question, assistant.pick_model(req.model), req.top_k)
 
         def gen():
             try:
                 for kind, value in events:
-                    yield _sse(kind, value) if kind == "token" else _sse("answer", answer_json(value))
+                    yield _sse(kind, value) if kind == "token" else _sse("answer", value.to_json())
             except RagError as e:
-                yield _sse("error", {"error": str(e), "status": _status_of(e)})
+                yield _sse("error", {"error": str(e), "status": e.http_status})
 
         return StreamingResponse(gen(), media_type=SSE, headers={"Cache-Control": "no-cache"})
 
     # ---- adding articles -------------------------------------------------------
     @app.post("/ingest", summary="Add .txt, .md or .html articles (multipart field `files`)")
     def ingest(files: list[UploadFile]) -> dict:
-        if len(files) > MAX_FILES:
-            raise InputError(f"at most {MAX_FILES} files per request.")
-        tmp = Path(tempfile.mkdtemp(prefix="newsrag-upload-"))
-
-        def hide(text: str) -> str:  # our temp folder is no business of the client's
-            return text.replace(f"{tmp}/", "").replace(str(tmp), "the upload")
-
-        try:
-            taken: set[str] = set()
-            names: dict[str, str] = {}  # our file name -> the client's
-            skipped = []
-            for f in files:
-                name = safe_name(f.filename, taken)
-                if Path(name).suffix.lower() not in UPLOAD_SUFFIXES:
-                    skipped.append({"file": f.filename, "reason": "unsupported type; use .txt, .md or .html"})
-                    continue
-                data = f.file.read(settings.max_upload_bytes + 1)
-                if len(data) > settings.max_upload_bytes:
-                    raise HTTPException(413, f"{f.filename}: larger than {settings.max_upload_bytes} bytes")
-                (tmp / name).write_bytes(data)
-                names[name] = f.filename or name
-            try:
-                report, added = assistant.ingest([tmp]) if names else (None, 0)
-            except InputError as e:
-                raise InputError(hide(str(e))) from None
-            if report is not None:
-                skipped += [{"file": names.get(Path(p).name, Path(p).name), "reason": hide(why)}
-                            for p, why in report.skipped]
-            if not added and skipped and len(skipped) == len(files):
-                why = "; ".join(f"{s['file']}: {s['reason']}" for s in skipped)
-                return JSONResponse({"error": f"no article added: {why}", "added": 0, "skipped": skipped},
-                                    status_code=400)
-            idx = assistant.index
-            warnings = [hide(w) for w in report.warnings] if report else []
-            return {"added": added, "skipped": skipped, "warnings": warnings,
-                    "articles": len(idx.docs), "chunks": len(idx.chunks)}
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
+        if len(files) > settings.max_upload_files:
+            raise InputError(f"at most {settings.max_upload_files} files per request.")
+        uploads = []
+        for f in files:
+            data = f.file.read(settings.max_upload_bytes + 1)
+            if len(data) > settings.max_upload_bytes:
+                raise HTTPException(HTTP_TOO_LARGE, f"{f.filename}: larger than {settings.max_upload_bytes} bytes")
+            uploads.append((f.filename, data))
+        report = assistant.add_uploads(uploads)
+        skipped = [{"file": name, "reason": why} for name, why in report.skipped]
+        if not report.added and skipped and len(skipped) == len(files):
+            why = "; ".join(f"{s['file']}: {s['reason']}" for s in skipped)
+            return JSONResponse({"error": f"no article added: {why}", "added": 0, "skipped": skipped},
+                                status_code=InputError.http_status)
+        idx = assistant.index
+        return {"added": len(report.added), "skipped": skipped, "warnings": report.warnings,
+                "articles": len(idx.docs), "chunks": len(idx.chunks)}
 
     # ---- state -----------------------------------------------------------------
     @app.get("/health", summary="Server state; `state` is \"ready\" once models are loaded")
@@ -250,16 +203,16 @@ def create_app(assistant):
         st = assistant.status()
         return {**st, "service": "newsrag", "ready": st["state"] == "ready",
                 "index_dir": str(Path(settings.index_dir).resolve()), "llm_url": settings.llm_url,
-                "models": offered_models(assistant)}
+                "models": assistant.offered_models()}
 
     # ---- OpenAI-compatible -----------------------------------------------------
     @app.get("/v1/models", summary="Models, in the OpenAI list format")
     def models() -> dict:
         return {"object": "list", "data": [{"id": m, "object": "model", "created": 0, "owned_by": "newsrag"}
-                                           for m in offered_models(assistant)]}
+                                           for m in assistant.offered_models()]}
 
     def completion(j: dict, model: str, cid: str, created: int) -> dict:
-        text = render(j)
+        text = render_text(j)
         usage = {"prompt_tokens": j.get("prompt_tokens", 0), "completion_tokens": len(j["answer"].split())}
         usage["total_tokens"] = usage["prompt_tokens"] + usage["completion_tokens"]
         return {"id": cid, "object": "chat.completion", "created": created, "model": model,
@@ -269,11 +222,11 @@ def create_app(assistant):
     @app.post("/v1/chat/completions", summary="OpenAI-compatible chat: the last user message is answered from the articles")
     def chat(req: ChatRequest):
         question = _question_of(req.messages)
-        model = _pick_model(assistant, req.model, False)
+        model = assistant.pick_model(req.model, strict=False)
         cid, created = f"chatcmpl-{uuid.uuid4().hex[:24]}", int(time.time())
         name = model or settings.model
         if not req.stream:
-            return completion(answer_json(assistant.ask(question, model)), name, cid, created)
+            return completion(assistant.ask(question, model).to_json(), name, cid, created)
         events = checked_stream(question, model, None)
 
         def chunk(delta: dict | None, finish: str | None = None, **extra) -> str:
@@ -289,9 +242,9 @@ def create_app(assistant):
             try:
                 a = next(v for k, v in events if k == "answer")
             except RagError as e:
-                yield f"data: {json.dumps({'error': {'message': str(e), 'code': _status_of(e)}})}\n\n"
+                yield f"data: {json.dumps({'error': {'message': str(e), 'code': e.http_status}})}\n\n"
                 return
-            done = completion(answer_json(a), name, cid, created)
+            done = completion(a.to_json(), name, cid, created)
             for piece in re.findall(r"\S+\s*|\s+", done["choices"][0]["message"]["content"]):
                 yield chunk({"content": piece})
             yield chunk({}, "stop", citations=done["citations"], rag=done["rag"])
@@ -304,25 +257,11 @@ def create_app(assistant):
     return app
 
 
-def warm_in_background(assistant) -> threading.Thread:
-    """Load the models while the server already answers /health."""
-
-    def work():
-        try:
-            assistant.warm_up()
-        except Exception as e:  # shown by /health; requests raise it again
-            assistant.state = f"error: {e}"
-
-    t = threading.Thread(target=work, daemon=True, name="rag-warm-up")
-    t.start()
-    return t
-
-
 def main(settings: Settings) -> None:
     """`rag serve`: uvicorn on settings.host:settings.port, models warming."""
     import uvicorn
 
-    from .service import Assistant
+    from .service import Assistant, warm_in_background
 
     assistant = Assistant(settings)
     app = create_app(assistant)

@@ -1,5 +1,6 @@
-"""The assistant as a long-lived service: models and index loaded once and
-shared by every visitor of the UI and every request of the HTTP server.
+"""The assistant as a long-lived service: the one holder of the loaded parts
+(embedder, index, LLMs), shared by every face: the CLI in-process, every
+visitor of the chat page and every request of the HTTP server.
 
 llama.cpp is not thread-safe and two CPU cores run one answer at a time
 well, so answers are serialized by one lock (a FIFO-ish queue of waiting
@@ -11,14 +12,28 @@ reference when done, so answers keep flowing during an upload.
 from __future__ import annotations
 
 import queue
+import shutil
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import InputError
-from .settings import Settings
-from .types import Answer
+from .fileutil import UPLOAD_SUFFIXES, safe_name
+from .question import Question, clean_question
+from .settings import Settings, bounds
+from .types import Answer, Document
+
+
+@dataclass
+class UploadReport:
+    """What adding uploaded files did, in the client's own file names."""
+
+    added: list[Document] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # (file name, reason)
+    warnings: list[str] = field(default_factory=list)
 
 
 class Assistant:
@@ -67,16 +82,39 @@ class Assistant:
     def model_name(self, model: str | None) -> str:
         return model or self.settings.model
 
+    def offered_models(self) -> list[str]:
+        """What a client may name: the service's own model and the
+        registry's names. Never a path: clients do not choose files here."""
+        from .models import registry
+
+        try:
+            names = list(registry(self.settings.models_dir))
+        except OSError:
+            names = []
+        return sorted(set(names) | {self.settings.model})
+
+    def pick_model(self, name: str | None, strict: bool = True) -> str | None:
+        """A client's model choice: None for the service's own; an offered
+        name; else InputError (strict) or the service's own (OpenAI clients
+        send model names of their own)."""
+        if not name or name == self.settings.model:
+            return None
+        if name in self.offered_models():
+            return name
+        if strict:
+            raise InputError(f"unknown model {name!r}; this server offers: {', '.join(self.offered_models())}.")
+        return None
+
     def llm(self, model: str | None = None):
         """The LLM named `model` (default: the settings' model), loaded once."""
-        from .runtime import make_llm
+        from .llm import make_llm
 
         name = self.model_name(model)
         with self._load_lock:
             if name not in self._llms:
+                llm = make_llm(self.settings.model_copy(update={"model": name}))  # fails fast when not installed
                 before, self.state = self.state, f"loading model {name}"
                 try:
-                    llm = make_llm(self.settings.model_copy(update={"model": name}))
                     if hasattr(llm, "warm_up"):
                         llm.warm_up()
                     self._llms[name] = llm
@@ -84,13 +122,19 @@ class Assistant:
                     self.state = before
             return self._llms[name]
 
-    def warm_up(self, model: str | None = None) -> None:
-        """Load everything a first question needs; sets `state` as it goes."""
+    def warm_up(self, model: str | None = None, with_llm: bool = True) -> None:
+        """Load everything a first question needs; sets `state` as it goes.
+        A model that is not installed fails before the embedder loads."""
+        if with_llm and self.model_name(model) not in self._llms:
+            from .llm import make_llm
+
+            make_llm(self.settings.model_copy(update={"model": self.model_name(model)}))
         self.state = "loading the embedder"
         if hasattr(self.embedder, "warm_up"):
             self.embedder.warm_up()
-        self.index
-        self.llm(model)
+        self.index  # noqa: B018 (loads it)
+        if with_llm:
+            self.llm(model)
         self.state = "ready"
 
     def status(self) -> dict:
@@ -107,18 +151,27 @@ class Assistant:
         }
 
     # ---- answering -----------------------------------------------------------
-    def ask(self, question: str, model: str | None = None, top_k: int | None = None,
-            on_token: Callable[[str], None] | None = None) -> Answer:
-        """One answer, in the `ask --json` shape (`Answer.to_json()`)."""
-        from .pipeline import answer, clean_question
+    def question(self, text: str | Question) -> Question:
+        """The question cleaned, or InputError: faces call it to refuse bad
+        input before they queue, and pass the Question on."""
+        return clean_question(text, self.settings.max_question_chars)
 
-        clean_question(question, self.settings.max_question_chars)  # refuse bad input before queueing
-        if top_k is not None and not 1 <= top_k <= 12:
-            raise InputError("the number of passages must be between 1 and 12.")
+    def check_top_k(self, top_k: int | None) -> None:
+        lo, hi = bounds("top_k")
+        if top_k is not None and not lo <= top_k <= hi:
+            raise InputError(f"the number of passages must be between {lo} and {hi}.")
+
+    def ask(self, question: str | Question, model: str | None = None, top_k: int | None = None,
+            on_token: Callable[[str], None] | None = None) -> Answer:
+        """One answer (`pipeline.answer`), after those before it."""
+        from .pipeline import answer
+
+        q = self.question(question)  # refuse bad input before queueing
+        self.check_top_k(top_k)
         llm = self.llm(model)
         index, embedder = self.index, self.embedder
         with self._answer_lock:
-            a = answer(question, index, embedder, llm, self.settings, on_token=on_token, top_k=top_k)
+            a = answer(q, index, embedder, llm, self.settings, on_token=on_token, top_k=top_k)
         self.answered += 1
         return a
 
@@ -126,18 +179,17 @@ class Assistant:
         """A follow-up rewritten to stand alone (`rag.followup.condense`),
         by the same LLM, in the same queue as answers."""
         from .followup import condense
-        from .pipeline import clean_question
 
-        clean_question(question, self.settings.max_question_chars)
+        q = self.question(question)
         llm = self.llm(model)
 
         def complete(messages: list[dict]) -> str:
             with self._answer_lock:
-                return "".join(llm.stream(messages, max_tokens=48))
+                return "".join(llm.stream(messages, max_tokens=self.settings.max_rewrite_tokens))
 
-        return condense(question, earlier, complete)
+        return condense(q.text, earlier, complete)
 
-    def stream(self, question: str, model: str | None = None, top_k: int | None = None
+    def stream(self, question: str | Question, model: str | None = None, top_k: int | None = None
                ) -> Iterator[tuple[str, object]]:
         """Yields ("token", str) as the model writes, then ("answer", Answer).
         An error is raised from the generator, where the caller reads it."""
@@ -148,7 +200,7 @@ class Assistant:
             try:
                 a = self.ask(question, model, top_k, on_token=lambda piece: events.put(("token", piece)))
                 events.put(("answer", a))
-            except BaseException as e:  # handed to the reading thread
+            except BaseException as e:  # handed to the reading thread  # noqa: BLE001
                 events.put(("error", e))
             finally:
                 events.put((done, None))
@@ -176,3 +228,57 @@ class Assistant:
                 self._version = (self.settings.index_dir / "current").resolve()
             report.seconds = round(time.perf_counter() - t0, 2)
             return report, added
+
+    def add_uploads(self, uploads: list[tuple[str | None, bytes]]) -> UploadReport:
+        """Add uploaded files, given as (client's file name, content). They
+        are written under names of our making in a temporary folder, which
+        no message shows, and removed afterwards. InputError when none of
+        them holds a readable article."""
+        cap = self.settings.max_upload_bytes
+        out = UploadReport()
+        tmp = Path(tempfile.mkdtemp(prefix="newsrag-upload-"))
+
+        def hide(text: str) -> str:
+            return text.replace(f"{tmp}/", "").replace(str(tmp), "the upload")
+
+        try:
+            taken: set[str] = set()
+            names: dict[str, str] = {}  # our file name -> the client's
+            for filename, data in uploads:
+                name = safe_name(filename, taken)
+                shown = filename or name
+                if Path(name).suffix.lower() not in UPLOAD_SUFFIXES:
+                    out.skipped.append((shown, "unsupported type; use .txt, .md or .html files"))
+                elif len(data) > cap:
+                    out.skipped.append((shown, f"larger than the {cap // 1000} kB limit"))
+                else:
+                    (tmp / name).write_bytes(data)
+                    names[name] = shown
+            if not names:
+                return out
+            try:
+                report, _ = self.ingest([tmp])
+            except InputError as e:
+                raise InputError(hide(str(e))) from None
+            out.skipped += [(names.get(Path(p).name, Path(p).name), hide(why)) for p, why in report.skipped]
+            gone = {p for p, _ in report.skipped}
+            out.added = [d for d in report.documents if d.source not in gone]
+            out.warnings = [hide(w) for w in report.warnings]
+            return out
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+def warm_in_background(assistant: Assistant) -> threading.Thread:
+    """Load the models while a face already answers (its status shows the
+    state; a failure is shown there, and requests raise it again)."""
+
+    def work():
+        try:
+            assistant.warm_up()
+        except Exception as e:  # noqa: BLE001
+            assistant.state = f"error: {e}"
+
+    t = threading.Thread(target=work, daemon=True, name="rag-warm-up")
+    t.start()
+    return t

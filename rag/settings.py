@@ -1,5 +1,9 @@
 """One settings object, built at the edge (CLI flags, environment `RAG_*`) and
-passed down. No other module reads the environment."""
+passed down. No other module reads the environment.
+
+Every tunable is declared here once, with its bounds; the faces (CLI, HTTP,
+chat page) read the bounds with `bounds(name)` instead of repeating them.
+Where a value was chosen by measurement, its description says where."""
 
 from __future__ import annotations
 
@@ -22,42 +26,62 @@ class Settings(BaseSettings):
     # models
     model: str = Field("default", description="LLM: a registry name (default, fast, tiny) or a GGUF path.")
     embedder: str = Field("all-MiniLM-L6-v2", description="Sentence-transformers embedder id.")
-    n_threads: int | None = Field(None, description="llama.cpp threads; None = physical cores.")
-    n_ctx: int = Field(2048, description="LLM context window in tokens.")
+    n_threads: int | None = Field(None, ge=1, description="llama.cpp threads; None = physical cores.")
+    n_ctx: int = Field(2048, ge=256, le=32768, description="LLM context window in tokens.")
     llm_url: str | None = Field(None, description="Base URL of an OpenAI-compatible server (e.g. http://127.0.0.1:8080/v1) that runs the LLM instead of llama.cpp in-process.")
     llm_api_key: str = Field("none", description="API key sent to the llm_url server, if it wants one.")
 
     # serving: the HTTP API (`rag serve`), the chat page (`rag ui`) and the CLI's warm path
     host: str = Field("127.0.0.1", description="Address `rag serve` and `rag ui` bind to; loopback by default.")
-    port: int = Field(8765, description="Port of `rag serve`; `ask` sends its questions there when it runs.")
-    ui_port: int = Field(7860, description="Port of `rag ui`.")
+    port: int = Field(8765, ge=1, le=65535, description="Port of `rag serve`; `ask` sends its questions there when it runs.")
+    ui_port: int = Field(7860, ge=1, le=65535, description="Port of `rag ui`.")
     use_server: bool = Field(True, description="Let `ask` use a running `rag serve` (warm models) instead of loading its own.")
-    max_upload_bytes: int = Field(5_000_000, description="Largest article accepted from the chat page or POST /ingest, in bytes.")
-    max_request_bytes: int = Field(1_000_000, description="Largest HTTP request body `rag serve` reads (uploads aside), in bytes.")
+    server_probe_s: float = Field(0.3, gt=0, le=10, description="How long `ask` waits for a running server's /health before answering in-process.")
+    max_upload_bytes: int = Field(5_000_000, ge=1, description="Largest article accepted from the chat page or POST /ingest, in bytes.")
+    max_upload_files: int = Field(20, ge=1, le=1000, description="Most files in one POST /ingest request.")
+    max_request_bytes: int = Field(1_000_000, ge=1024, description="Largest HTTP request body `rag serve` reads (uploads aside), in bytes.")
 
-    max_file_bytes: int = Field(20_000_000, description="Largest article file accepted, in bytes.")
+    max_file_bytes: int = Field(20_000_000, ge=1, description="Largest article file accepted, in bytes.")
 
     # chunking: token-aware, sentence-bounded
-    chunk_tokens: int = Field(128, description="Maximum tokens (cl100k) per chunk.")
-    chunk_overlap: int = Field(24, description="Tokens of trailing sentences repeated at the next chunk's start.")
+    chunk_tokens: int = Field(128, ge=16, le=2048, description="Maximum tokens (cl100k) per chunk.")
+    chunk_overlap: int = Field(24, ge=0, le=512, description="Tokens of trailing sentences repeated at the next chunk's start.")
+    embed_batch: int = Field(64, ge=1, le=4096, description="Chunks embedded per batch while indexing.")
 
     # retrieval
-    top_k: int = Field(4, description="Passages given to the model (-k).")
-    candidates: int = Field(24, description="Chunks taken from each retriever before fusion.")
-    rrf_k: int = Field(60, description="Reciprocal-rank-fusion constant.")
-    max_per_doc: int = Field(2, description="At most this many passages from one article.")
-    context_tokens: int = Field(360, description="Token budget for the passages in the prompt.")
+    top_k: int = Field(4, ge=1, le=12, description="Passages given to the model (-k).")
+    candidates: int = Field(24, ge=1, le=1000, description="Chunks taken from each retriever before fusion.")
+    rrf_k: int = Field(60, ge=1, description="Reciprocal-rank-fusion constant (60: Cormack et al. 2009).")
+    sentence_chunks: int = Field(8, ge=1, le=100, description="Best fused chunks whose sentences are ranked as evidence (chosen on the gold set: more added time, not answers).")
+    max_per_doc: int = Field(2, ge=1, le=12, description="At most this many passages from one article.")
+    diversity_margin: float = Field(0.15, ge=0, le=1, description="First pass of packing: one sentence from each article within this cosine of the best one (gold set).")
+    context_tokens: int = Field(360, ge=32, le=8192, description="Token budget for the passages in the prompt (200 lost accuracy and every conflict on the gold set; README, Benchmark).")
+    passage_frame_tokens: int = Field(12, ge=0, le=64, description="Tokens a passage's <passage n=.. source=..> frame costs in the prompt (measured with cl100k).")
 
     # generation
-    max_answer_tokens: int = Field(96, description="Cap on generated tokens.")
-    max_question_chars: int = Field(1000, description="Longer questions are trimmed to this many characters.")
-
-    checks: bool = Field(True, description="Gate, claim check, extractive fallback and conflicts; off gives the model's raw answer (the eval's before row).")
+    max_answer_tokens: int = Field(96, ge=8, le=2048, description="Cap on generated tokens.")
+    max_rewrite_tokens: int = Field(48, ge=8, le=512, description="Cap on the tokens of a follow-up rewritten to stand alone.")
+    max_question_chars: int = Field(1000, ge=16, le=100_000, description="Longer questions are trimmed to this many characters.")
 
     # trust: thresholds chosen on the gold set (eval/README.md)
-    min_relevance: float = Field(0.35, description="Best evidence cosine below this: off-topic, abstain.")
-    min_support: float = Field(0.5, description="Share of a claim's content words its cited passage must hold.")
-    extract_min_relevance: float = Field(0.5, description="Evidence cosine needed to answer by extract when the model fails.")
+    min_relevance: float = Field(0.35, ge=-1, le=1, description="Best evidence cosine below this: off-topic, abstain (answerable >= 0.63, off-topic ~0.27).")
+    min_support: float = Field(0.5, ge=0, le=1, description="Share of a claim's content words its cited passage must hold.")
+    extract_min_relevance: float = Field(0.5, ge=-1, le=1, description="Evidence cosine needed to answer by extract when the model fails.")
+    extract_tries: int = Field(3, ge=1, le=50, description="Best evidence sentences tried as the extractive answer.")
+    conflict_margin: float = Field(0.12, ge=0, le=1, description="Sentences within this cosine of the best passage may carry a disagreeing value (gold set).")
+
+
+def bounds(name: str) -> tuple[float | None, float | None]:
+    """The (lowest, highest) value a numeric setting accepts, for the faces.
+
+    >>> bounds("top_k")
+    (1, 12)
+    """
+    lo = hi = None
+    for m in Settings.model_fields[name].metadata:
+        lo = getattr(m, "ge", None) if getattr(m, "ge", None) is not None else lo
+        hi = getattr(m, "le", None) if getattr(m, "le", None) is not None else hi
+    return lo, hi
 
 
 def default_settings(**overrides) -> Settings:

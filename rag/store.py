@@ -23,8 +23,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .fileutil import sha256_file
 from .errors import IndexCorrupt, IndexMismatch, IndexMissing
+from .fileutil import sha256_file
 from .progress import progress_bar, status
 from .text import content_words
 from .types import Chunk, Document
@@ -106,7 +106,7 @@ class Index:
 
     # ---- reading ---------------------------------------------------------
     @classmethod
-    def load(cls, root: Path, expect: dict | None = None) -> "Index":
+    def load(cls, root: Path, expect: dict | None = None) -> Index:
         """Load and verify. `expect` (from `params`) must match the manifest."""
         version_dir = _current(root)
         mpath = version_dir / "manifest.json"
@@ -123,8 +123,8 @@ class Index:
             if diff:
                 what = ", ".join(f"{k} {a!r} (wanted {b!r})" for k, (a, b) in diff.items())
                 raise IndexMismatch(f"index at {root} was built with {what}; {REBUILD_HINT}.")
-        import faiss
         import bm25s
+        import faiss
 
         try:
             docs = {d["id"]: Document(**d) for d in _read_jsonl(version_dir / "docs.jsonl")}
@@ -137,9 +137,6 @@ class Index:
         if len(chunks) != vectors.shape[0] or fidx.ntotal != len(chunks):
             raise IndexCorrupt(f"index at {root}: parts disagree in size; {REBUILD_HINT}.")
         return cls(root, manifest, docs, chunks, vectors, fidx, bm25)
-
-    def chunk_by_id(self) -> dict[str, Chunk]:
-        return {c.id: c for c in self.chunks}
 
 
 def stored_documents(root: Path) -> list[Document]:
@@ -186,11 +183,11 @@ def _fsync_dir(path: Path) -> None:
 
 
 def write(root: Path, docs: list[Document], chunks: list[Chunk], vectors: np.ndarray, p: dict,
-          progress: Callable[[str], None] = lambda s: None) -> Path:
+          progress: Callable[[str], None] = lambda _label: None) -> Path:
     """Write a complete new version and make it current atomically.
     Callers hold `write_lock(root)`."""
-    import faiss
     import bm25s
+    import faiss
 
     root.mkdir(parents=True, exist_ok=True)
     vdir = root / f"v-{time.strftime('%Y%m%d%H%M%S')}-{uuid.uuid4().hex[:8]}"

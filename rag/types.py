@@ -6,9 +6,18 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 
 
+def byline(outlet: str | None, date: str | None) -> str:
+    """"outlet, date" with whichever is known; every face labels sources so.
+
+    >>> byline("Reuters", "1987-02-26"), byline(None, "2026-01-30"), byline(None, None)
+    ('Reuters, 1987-02-26', '2026-01-30', '')
+    """
+    return ", ".join(x for x in (outlet, date) if x)
+
+
 @dataclass(frozen=True)
 class Document:
-    id: str  # file stem, e.g. "004_f20f53a03460532b"
+    id: str  # path under the ingested folder, no suffix ("business/001"); a file named directly: its stem
     text: str
     content_hash: str  # sha256 of the cleaned text
     title: str
@@ -55,12 +64,14 @@ class Passage:
 
 @dataclass(frozen=True)
 class Citation:
+    """A passage an answer cites. Only claims its passage supports survive
+    the claim check, so every citation is supported (the JSON says so)."""
+
     n: int
     doc_id: str
     chunk_id: str
     title: str
     text: str
-    supported: bool
     outlet: str | None = None
     date: str | None = None
 
@@ -69,8 +80,8 @@ class Citation:
 class Conflict:
     """Articles giving different values for what the question asks."""
 
-    kind: str  # "percent", "money", "number", "date", ...
-    values: list[dict]  # [{"value": "30%", "n": 1, "doc_id": ..., "chunk_id": ..., "quote": ...}]
+    kind: str  # the asked kinds of value, "/"-joined: "pct", "money", "num", "date/month", "num/pct"
+    values: list[dict]  # [{"value": "over 40%", "n": 1, "doc_id", "chunk_id", "title", "outlet", "date", "quote"}]
 
 
 @dataclass(frozen=True)
@@ -92,12 +103,15 @@ class Answer:
     relevance: float = 0.0  # best evidence sentence's cosine with the question
 
     def to_json(self) -> dict:
-        """The `ask --json` contract (DESIGN.md); extra fields are allowed."""
+        """The `ask --json` contract (DESIGN.md), plus extra fields: among
+        them `evidence`, the [n] passages the model saw with their titles, so
+        that every view of an answer can be drawn from the JSON alone (the
+        CLI's warm path gets only JSON from the server)."""
         return {
             "question": self.question,
             "answer": self.answer,
             "abstained": self.abstained,
-            "citations": [asdict(c) for c in self.citations],
+            "citations": [{**asdict(c), "supported": True} for c in self.citations],
             "passages": [
                 {
                     "rank": h.rank,
@@ -116,4 +130,5 @@ class Answer:
             "relevance": round(float(self.relevance), 4),
             "notes": self.notes,
             "prompt_tokens": self.prompt_tokens,
+            "evidence": [{"n": p.n, "doc_id": p.doc.id, "title": p.doc.title, "text": p.text} for p in self.evidence],
         }

@@ -12,7 +12,7 @@ from . import facts as F
 from .text import content_words, split_sentences
 from .types import Passage
 
-_MARK = re.compile(r"\[(\d{1,3}(?:\s*[,;]\s*\d{1,3})*)\]")
+MARK = re.compile(r"\[(\d{1,3}(?:\s*[,;]\s*\d{1,3})*)\]")
 _REFUSAL = re.compile(
     r"NOT IN ARTICLES|\b(?:passages?|articles?|context|text)\s+(?:do(?:es)?\s+not|don'?t|doesn'?t)\s+"
     r"(?:contain|say|mention|provide|specify|state|include|answer)|\bnot\s+(?:mentioned|specified|stated|provided)\b"
@@ -26,12 +26,12 @@ def parse_markers(sentence: str) -> tuple[str, list[int]]:
     ('Tariffs fell to 30%.', [1, 3, 2])
     """
     ns: list[int] = []
-    while _MARK.search(sentence):  # again: removing "[2]" from "[1[2]]" leaves a marker "[1]"
-        for m in _MARK.finditer(sentence):
+    while MARK.search(sentence):  # again: removing "[2]" from "[1[2]]" leaves a marker "[1]"
+        for m in MARK.finditer(sentence):
             for x in re.split(r"[,;]", m.group(1)):
                 if int(x) not in ns:
                     ns.append(int(x))
-        sentence = _MARK.sub("", sentence)
+        sentence = MARK.sub("", sentence)
     text = re.sub(r"\s+([.,;:!?])", r"\1", sentence).strip()
     return re.sub(r"\s{2,}", " ", text), ns
 
@@ -58,7 +58,7 @@ def support(claim: str, passages: list[Passage], min_support: float) -> Support:
     >>> support("Tariffs were cut to 25%.", [p], 0.5).missing
     ['25%']
     """
-    claim = _MARK.sub("", claim)
+    claim = MARK.sub("", claim)
     text = " ".join(p.text for p in passages)
     pool = F.extract(text)
     missing = [f.surface for f in sorted(F.extract(claim), key=lambda f: f.surface) if not F.matches(f, pool, text)]

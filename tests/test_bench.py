@@ -11,7 +11,8 @@ import sys
 import numpy as np
 import pytest
 
-from rag import bench, store
+from eval import bench
+from rag import store
 
 
 def test_percentile_nearest_rank_worked_by_hand():

@@ -1,8 +1,9 @@
 """Chunking: whole sentences packed up to a token limit, with overlap; ids are
 content hashes."""
 
-import pytest
-from hypothesis import given, settings as hsettings, strategies as st
+from hypothesis import given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
 
 from rag.chunking import chunk_document
 from rag.corpus import content_hash

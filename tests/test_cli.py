@@ -49,8 +49,9 @@ def test_rag_help_lists_the_commands(env):
 
 
 def test_heavy_libraries_are_not_imported_at_start(env):
-    code = ("import rag.cli, rag.pipeline, rag.settings, rag.retrieve, rag.verify, rag.store, rag.indexing; "
-            "import sys; print(sorted(m for m in %r if m in sys.modules))" % (HEAVY,))
+    code = ("import rag.cli, rag.pipeline, rag.service, rag.render, rag.client, rag.settings, rag.retrieve, "
+            "rag.verify, rag.store, rag.indexing, rag.server; "
+            f"import sys; print(sorted(m for m in {HEAVY!r} if m in sys.modules))")
     p = run([sys.executable, "-c", code], env)
     assert p.returncode == 0, p.stderr
     assert p.stdout.strip() == "[]"
@@ -100,9 +101,9 @@ def test_bad_setting_from_the_environment(env):
 
 
 def test_source_quote_is_the_sentence_that_supports_the_cited_claim():
-    from rag.cli import _claims_citing, best_quote
+    from rag.render import best_quote, claims_citing
 
     answer = "30% [3] The sources differ: over 40% [1]; 30% [3]."
     passage = "Yet, even as some tariffs are lifted, others remain.\nGoods imported from China still face duties of over 40%."
-    assert _claims_citing(answer, 1).endswith("over 40%")
-    assert best_quote(passage, _claims_citing(answer, 1)) == "Goods imported from China still face duties of over 40%."
+    assert claims_citing(answer, 1).endswith("over 40%")
+    assert best_quote(passage, claims_citing(answer, 1)) == "Goods imported from China still face duties of over 40%."

@@ -8,8 +8,8 @@ import hashlib
 import json
 import os
 import random
-import signal
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -17,10 +17,11 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ARTICLES, FakeEmbedder, write_articles
 from rag import indexing, models, store
 from rag.corpus import load_paths
 from rag.errors import IndexCorrupt, ModelNotInstalled
+
+from helpers import ARTICLES, FakeEmbedder, write_articles
 
 BIN = Path(sys.executable).parent
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
@@ -294,7 +295,7 @@ def test_sigkill_during_ingest_leaves_the_old_or_the_new_index(tmp_path):
         proc = ingest([folder], env)
         if i % 2:  # at a random time in [half the time to writing, the end]
             at = rnd.uniform(0.5 * t["write"], t["end"])
-            seen = watch(proc, root, until=lambda el, names: el >= at)
+            seen = watch(proc, root, until=lambda el, names, at=at: el >= at)
             mode = "timed"
         else:  # at a random moment of the write itself, timed from when the new version appears
             seen = watch(proc, root, until=after_write_begins(rnd.uniform(0, 1.5 * write_len), before))

@@ -11,17 +11,17 @@ from contextlib import contextmanager
 
 import pytest
 
-from conftest import check_contract, running
 from eval import scoring as S
 from eval.harness import load_gold
-from rag import indexing, runtime
+from rag import indexing
 from rag.embed import MINILM, SentenceTransformerEmbedder
 from rag.errors import RagError
-from rag.llm import OpenAICompatLLM
+from rag.llm import OpenAICompatLLM, make_llm
 from rag.models import resolve
 from rag.pipeline import answer
 from rag.settings import Settings
-from test_server import BIN, free_port
+
+from helpers import BIN, check_contract, free_port, running
 
 SEEDS = Settings().seeds_dir
 
@@ -49,7 +49,7 @@ def seeds(tmp_path_factory):
 
 
 def test_no_server_is_a_clear_error():
-    llm = runtime.make_llm(Settings(llm_url=f"http://127.0.0.1:{free_port()}/v1", model="tiny"))
+    llm = make_llm(Settings(llm_url=f"http://127.0.0.1:{free_port()}/v1", model="tiny"))
     assert isinstance(llm, OpenAICompatLLM)
     with pytest.raises(RagError, match=r"no LLM server at http://127\.0\.0\.1:\d+/v1.*drop --llm-url"):
         list(llm.stream([{"role": "user", "content": "hi"}], 8))
@@ -60,7 +60,7 @@ def test_pipeline_through_llama_cpp_server(seeds, tmp_path):
     settings, emb, idx = seeds
     with llama_server("tiny", tmp_path) as url:
         s = settings.model_copy(update={"llm_url": url, "model": "tiny"})
-        llm = runtime.make_llm(s)
+        llm = make_llm(s)
         pieces = list(llm.stream([{"role": "user", "content": "Say hello."}], 16))
         assert pieces and llm.id == resolve("tiny", s.models_dir)[1]  # the server's model, named as in-process
         assert llm.last_usage["prompt_tokens"] > 0 and llm.last_usage["completion_tokens"] > 0
@@ -90,7 +90,7 @@ def test_gold_question_through_the_external_backend(seeds, tmp_path):
     quotes = [q["text"] for q in item["quotes"]]
     with llama_server("default", tmp_path) as url:
         s = settings.model_copy(update={"llm_url": url, "model": "default"})
-        llm = runtime.make_llm(s)
+        llm = make_llm(s)
         j = answer(item["question"], idx, emb, llm, s).to_json()
     check_contract(j, idx, embedder_id=MINILM)
     assert j["model"]["llm"] == resolve("default", s.models_dir)[1] and j["mode"] == "llm"  # the model's answer

@@ -12,12 +12,14 @@ from pathlib import Path
 
 import pytest
 
-from conftest import check_contract
-from rag import indexing, runtime
+from rag import indexing
 from rag.embed import MINILM, SentenceTransformerEmbedder
+from rag.llm import make_llm
 from rag.pipeline import answer
 from rag.settings import Settings
 from rag.verify import parse_markers, support
+
+from helpers import check_contract
 
 pytestmark = pytest.mark.slow
 
@@ -75,7 +77,7 @@ def seeds_index(seeds_settings, embedder):
 
 @pytest.fixture(scope="module")
 def llm(seeds_settings):
-    llm = runtime.make_llm(seeds_settings)
+    llm = make_llm(seeds_settings)
     llm.warm_up()
     return llm
 

@@ -15,9 +15,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from conftest import check_contract
 from rag.embed import MINILM
-from test_server import RagServe
+
+from helpers import RagServe, check_contract
 
 pytestmark = pytest.mark.slow
 

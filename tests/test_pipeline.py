@@ -6,11 +6,13 @@ import re
 import numpy as np
 import pytest
 
-from conftest import ARTICLES, MARK_RX, FakeEmbedder, FakeLLM, check_contract, write_articles
 from rag import indexing, prompts
 from rag.errors import InputError
 from rag.pipeline import answer
 from rag.settings import Settings
+
+from helpers import ARTICLES, MARK_RX, FakeEmbedder, FakeLLM, check_contract, write_articles
+
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory):

@@ -16,12 +16,14 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ARTICLES, FakeEmbedder, FakeLLM, check_contract, write_articles
 from rag import indexing, store
 from rag.corpus import load_paths
 from rag.errors import InputError, RagError
-from rag.pipeline import answer, fit_prompt
+from rag.llm import make_llm
+from rag.pipeline import answer, token_counter
 from rag.settings import Settings
+
+from helpers import ARTICLES, FakeEmbedder, FakeLLM, check_contract, write_articles
 
 BIN = Path(sys.executable).parent  # the venv's bin/, where `ask` and `rag` live
 BIG = 50 * 1024 * 1024  # the 50 MB article: a sparse file, never written out
@@ -261,7 +263,7 @@ def test_question_is_cut_to_fit_the_context_window(index, embedder, settings, q)
 def test_short_question_is_not_cut(index, embedder, settings):
     from rag import prompts
 
-    msgs, notes = fit_prompt(TARIFF_Q, [], CharLLM(2048), settings)
+    msgs, notes = prompts.fit(TARIFF_Q, [], token_counter(CharLLM(2048)), settings.n_ctx, settings.max_answer_tokens)
     assert notes == [] and msgs == prompts.messages(TARIFF_Q, [])
 
 
@@ -287,14 +289,13 @@ def test_question_in_another_language_keeps_the_contract(index, embedder, settin
 
 @pytest.fixture(scope="module")
 def real(tmp_path_factory):
-    from rag import runtime
     from rag.embed import MINILM, SentenceTransformerEmbedder
 
     tmp = tmp_path_factory.mktemp("robust-real")
     s = Settings(model="tiny", index_dir=tmp / "index", seeds_dir=write_articles(tmp / "news"))
     emb = SentenceTransformerEmbedder(MINILM)
     idx, _, _ = indexing.ingest(s, emb, [s.seeds_dir])
-    llm = runtime.make_llm(s)
+    llm = make_llm(s)
     llm.warm_up()
     return s, idx, emb, llm
 
@@ -325,14 +326,14 @@ def test_question_is_cut_to_the_models_own_token_count(real):
     """At a context window 100 tokens short of what a question needs, the
     uncut prompt overflows llama.cpp; the pipeline cuts the question by the
     model's own tokenizer and the answer comes back."""
-    from rag import prompts, runtime
+    from rag import prompts
 
     s, idx, emb, llm = real
     q = (TARIFF_Q + " ") * 16  # ~960 characters, ~200 tokens
     full = answer(q, idx, emb, llm, s)
     assert full.prompt_tokens and not any("context window" in n for n in full.notes)
     small = s.model_copy(update={"n_ctx": full.prompt_tokens + s.max_answer_tokens - 100})
-    tight = runtime.make_llm(small)
+    tight = make_llm(small)
     with pytest.raises(ValueError):  # the failure the cut prevents (an overflow, however llama.cpp words it)
         list(tight.stream(prompts.messages(full.question, full.evidence), s.max_answer_tokens))
     a = answer(q, idx, emb, tight, small)

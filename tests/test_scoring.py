@@ -5,7 +5,6 @@ import pytest
 from eval import harness
 from eval import scoring as S
 
-
 # ---- normalize ----------------------------------------------------------------
 
 @pytest.mark.parametrize("raw,norm", [

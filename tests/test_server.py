@@ -4,63 +4,13 @@ models, through a real uvicorn on a free loopback port (and the official
 a subprocess, every endpoint exercised over HTTP."""
 
 import json
-import os
-import socket
-import subprocess
-import sys
-import threading
-import time
-from pathlib import Path
 
 import httpx
 import pytest
 
-from conftest import ARTICLES, FakeLLM, check_contract, write_articles
 from rag.server import create_app
-from rag.service import Assistant
 
-TARIFF_Q = "What did the United States cut tariffs on Chinese goods to?"
-REPLY = "The United States cut tariffs on Chinese goods to 30% for 90 days [1]."
-NEW_ARTICLE = (b"Storm closes Paris metro\n\nA storm flooded the Paris metro on Tuesday. "
-               b"Officials closed twelve stations while pumps cleared the tunnels.\n")
-BINARY = bytes(range(256)) * 8
-BIN = Path(sys.executable).parent
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class ThreadServer:
-    """uvicorn serving `app` on a free loopback port in a thread."""
-
-    def __init__(self, app):
-        import uvicorn
-
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning"))
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-
-    def __enter__(self):
-        self.thread.start()
-        deadline = time.monotonic() + 10
-        while not self.server.started:
-            assert time.monotonic() < deadline, "uvicorn did not start"
-            time.sleep(0.02)
-        return self
-
-    def __exit__(self, *exc):
-        self.server.should_exit = True
-        self.thread.join(10)
-
-
-def fake_assistant(settings, embedder, index, reply=REPLY) -> Assistant:
-    a = Assistant(settings, embedder=embedder, llms={settings.model: FakeLLM(reply)}, index=index)
-    a.state = "ready"
-    return a
+from helpers import ARTICLES, BINARY, NEW_ARTICLE, REPLY, TARIFF_Q, RagServe, ThreadServer, check_contract, fake_assistant
 
 
 @pytest.fixture
@@ -198,53 +148,6 @@ def test_openai_client_gets_cited_answers(small_settings, embedder, index):
 
 
 # ---- slow: the real `rag serve` ---------------------------------------------------
-
-class RagServe:
-    """`rag serve --model tiny` in a subprocess on a free loopback port, over
-    the three test articles indexed into `tmp`; entered once /health says
-    ready."""
-
-    def __init__(self, tmp: Path, **env):
-        self.tmp, self.port = tmp, free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.index_dir = tmp / "index"
-        self.env = {**os.environ, "RAG_SEEDS_DIR": str(write_articles(tmp / "news")), "NO_COLOR": "1", **env}
-
-    def __enter__(self):
-        self.log = open(self.tmp / "serve.log", "w")
-        self.p = subprocess.Popen([str(BIN / "rag"), "serve", "--port", str(self.port), "--model", "tiny",
-                                   "--index", str(self.index_dir)], env=self.env, stdout=self.log,
-                                  stderr=subprocess.STDOUT)
-        try:
-            self.wait_ready()
-        except BaseException:
-            self.__exit__()
-            raise
-        return self
-
-    def wait_ready(self, timeout: float = 180) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            assert self.p.poll() is None, (self.tmp / "serve.log").read_text()
-            try:
-                state = httpx.get(self.url + "/health", timeout=1).json()["state"]
-                if state == "ready":
-                    return
-                assert not state.startswith("error"), state
-            except httpx.TransportError:
-                pass
-            time.sleep(0.5)
-        raise AssertionError(f"not ready in {timeout} s: {(self.tmp / 'serve.log').read_text()}")
-
-    def __exit__(self, *exc):
-        self.p.terminate()
-        try:
-            self.p.wait(15)
-        except subprocess.TimeoutExpired:
-            self.p.kill()
-            self.p.wait()
-        self.log.close()
-
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory):

@@ -7,10 +7,11 @@ import time
 
 import pytest
 
-from conftest import FakeEmbedder, FakeLLM, check_contract, write_articles
 from rag import indexing
 from rag.errors import InputError
 from rag.service import Assistant
+
+from helpers import FakeEmbedder, FakeLLM, check_contract, write_articles
 
 TARIFF_Q = "What did the United States cut tariffs on Chinese goods to?"
 REPLY = "The United States cut tariffs on Chinese goods to 30% for 90 days [1]."

@@ -7,11 +7,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import ARTICLES, FakeEmbedder, write_articles
-from rag.fileutil import sha256_file
 from rag import indexing, store
 from rag.errors import IndexCorrupt, IndexMismatch, IndexMissing
-from rag.settings import Settings
+from rag.fileutil import sha256_file
+
+from helpers import ARTICLES, FakeEmbedder, write_articles
 
 NEW_ARTICLE = ("Rare earth exports resume\n\n"
                "China resumed exports of rare earth magnets to carmakers in Germany on Tuesday. "
@@ -194,8 +194,9 @@ def test_index_of_another_embedder_is_never_searched_with_this_one(index, settin
 
 
 def test_assistant_never_searches_a_mismatched_index(index, settings, tmp_path):
-    from conftest import FakeLLM
     from rag.service import Assistant
+
+    from helpers import FakeLLM
 
     other = OtherEmbedder()
     a = Assistant(settings, embedder=other, llms={settings.model: FakeLLM()})

@@ -14,13 +14,13 @@ import re
 
 import pytest
 
-from conftest import FakeLLM, running
 from eval import scoring as S
 from eval.harness import load_gold
 from rag.followup import condense, needs_context
+from rag.render import render_answer
 from rag.settings import ROOT
-from test_server import BIN, free_port
-from ui.app import render_answer
+
+from helpers import BIN, FakeLLM, free_port, running
 
 CHROMIUM = "/usr/bin/chromium"
 SHOTS = ROOT / "eval" / "reports" / "ui"

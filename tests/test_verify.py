@@ -2,9 +2,14 @@
 that states it. Hand-worked cases that must pass and ones that must fail."""
 
 import pytest
+from hypothesis import HealthCheck, example, given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
 
 from rag.types import Chunk, Document, Passage
-from rag.verify import check_answer, check_sentence, is_refusal, parse_markers, support
+from rag.verify import MARK, check_answer, check_sentence, is_refusal, parse_markers, support
+
+from helpers import check_contract
 
 MIN = 0.5  # share of a claim's content words its passage must hold
 
@@ -98,9 +103,9 @@ def test_claim_citing_two_passages_that_together_hold_it():
 
 
 def test_check_answer_checks_each_sentence():
-    answer = (f"The United States cut tariffs on Chinese goods to 30% [2]. "
-              f"China agreed to buy 12 million tonnes of American soybeans\n[1]. "
-              f"China also promised to buy 40 aircraft [1].")
+    answer = ("The United States cut tariffs on Chinese goods to 30% [2]. "
+              "China agreed to buy 12 million tonnes of American soybeans\n[1]. "
+              "China also promised to buy 40 aircraft [1].")
     claims = check_answer(answer, [P1, P2], MIN)
     assert [(c.cited, c.supported) for c in claims] == [([2], True), ([1], True), ([1], False)]
 
@@ -130,10 +135,8 @@ def test_is_not_refusal(text):
 
 # ---- properties of the citation parser (hypothesis) --------------------------
 
-from hypothesis import HealthCheck, example, given, settings as hsettings, strategies as st  # noqa: E402
 
-from conftest import check_contract  # noqa: E402
-from rag.verify import _MARK  # noqa: E402
+
 
 PROPS = dict(max_examples=150, deadline=None)
 BRACKETY = st.text(alphabet=st.sampled_from("[]0123456789,; .ab\n"), max_size=60)
@@ -145,7 +148,7 @@ BRACKETY = st.text(alphabet=st.sampled_from("[]0123456789,; .ab\n"), max_size=60
 @example("[[3]] [4,[5]]")
 def test_parse_markers_never_fails_and_leaves_no_marker(s):
     text, ns = parse_markers(s)
-    assert not _MARK.search(text), text  # no marker survives, not even one formed by removing another
+    assert not MARK.search(text), text  # no marker survives, not even one formed by removing another
     assert parse_markers(text) == (text, [])
     assert len(ns) == len(set(ns)) and all(0 <= n <= 999 for n in ns)
 
@@ -186,8 +189,9 @@ def test_out_of_range_markers_are_dropped(cited, claim):
 def test_any_model_reply_gives_an_answer_that_keeps_the_contract(index, embedder, settings, reply):
     """Whatever the model writes, each [n] in the answer is a listed citation
     of a passage the model saw."""
-    from conftest import FakeLLM
     from rag.pipeline import answer
+
+    from helpers import FakeLLM
 
     a = answer("What did the United States cut tariffs on Chinese goods to?", index, embedder, FakeLLM(reply), settings)
     check_contract(a.to_json(), index)

@@ -11,12 +11,12 @@ import time
 import pytest
 from click.testing import CliRunner
 
-from conftest import FakeLLM, check_contract
-from rag import cli
+from rag import cli, client
 from rag.errors import InputError
-from rag.runtime import Runtime
 from rag.server import create_app
-from test_server import BIN, REPLY, TARIFF_Q, RagServe, ThreadServer, fake_assistant, free_port
+from rag.service import Assistant
+
+from helpers import BIN, REPLY, TARIFF_Q, FakeLLM, RagServe, ThreadServer, check_contract, fake_assistant, free_port
 
 
 class FlakyLLM(FakeLLM):
@@ -41,7 +41,7 @@ def here(monkeypatch, settings, embedder, index):
 
     def load(s):
         loads.append(s)
-        return Runtime(s, embedder, index, FakeLLM(REPLY))
+        return Assistant(s, embedder=embedder, llms={s.model: FakeLLM(REPLY)}, index=index)
 
     monkeypatch.setattr(cli, "_load", load)
     return loads
@@ -55,13 +55,13 @@ def run_ask(args, settings, port, stdin=None):
 def test_find_server_wants_the_same_index_and_a_known_model(settings, embedder, index):
     with ThreadServer(create_app(fake_assistant(settings, embedder, index))) as srv:
         mine = settings.model_copy(update={"port": srv.port})
-        assert cli.find_server(mine, None) == srv.url
-        assert cli.find_server(mine, "tiny") == srv.url
-        assert cli.find_server(mine, "models/other.gguf") is None  # a path: not the server's to load
-        assert cli.find_server(mine.model_copy(update={"index_dir": settings.index_dir.parent / "other"}), None) is None
-        assert cli.find_server(mine.model_copy(update={"llm_url": "http://127.0.0.1:9/v1"}), None) is None
+        assert client.find_server(mine, None) == srv.url
+        assert client.find_server(mine, "tiny") == srv.url
+        assert client.find_server(mine, "models/other.gguf") is None  # a path: not the server's to load
+        assert client.find_server(mine.model_copy(update={"index_dir": settings.index_dir.parent / "other"}), None) is None
+        assert client.find_server(mine.model_copy(update={"llm_url": "http://127.0.0.1:9/v1"}), None) is None
     t0 = time.perf_counter()
-    assert cli.find_server(settings.model_copy(update={"port": free_port()}), None) is None
+    assert client.find_server(settings.model_copy(update={"port": free_port()}), None) is None
     assert time.perf_counter() - t0 < 1.0
 
 

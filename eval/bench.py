@@ -1,6 +1,6 @@
 """`rag bench`: how fast the assistant is, and what bounds it.
 
-Sections, each run in a fresh process (`python -m rag.bench section ...`)
+Sections, each run in a fresh process (`python -m eval.bench section ...`)
 so that its peak memory (ru_maxrss) is its own:
 - index: build the index of the shipped articles; chunks per second;
 - answers/<model>: warm answers over the gold questions: latency p50/p90,
@@ -29,10 +29,14 @@ from pathlib import Path
 
 import numpy as np
 
-from .settings import ROOT, Settings
+from rag.settings import ROOT, Settings
+
+from .scoring import percentile
 
 DIM = 384  # MiniLM's
 K = 10  # recall@10
+SWEEP_STOP_RECALL = 0.995  # the search-depth sweep stops once recall@10 reaches this
+WHOLE_FROM = 100  # figures this large are shown without decimals
 LOCAL_DIM = 48  # a synthetic topic's own dimensions
 BUDGET = {  # issue #6, for the `default` model on 2 cores
     "warm_p50_s": 6.0, "ttft_p50_s": 3.0, "overhead_ratio": 0.10, "help_s": 0.5,
@@ -41,18 +45,6 @@ BUDGET = {  # issue #6, for the `default` model on 2 cores
 
 
 # ---- pure helpers ------------------------------------------------------------
-
-def percentile(xs: list[float], q: float) -> float:
-    """Nearest-rank percentile; 0.0 for no values.
-
-    >>> percentile([1, 2, 3, 4, 10], 0.9), percentile([3, 1, 2], 0.5)
-    (10, 2)
-    """
-    if not xs:
-        return 0.0
-    s = sorted(xs)
-    return s[min(len(s) - 1, max(0, math.ceil(q * len(s)) - 1))]
-
 
 def summary(xs: list[float], digits: int = 3) -> dict:
     """{"n", "p50", "p90", "mean"} of a list of values."""
@@ -133,8 +125,8 @@ def section_index(settings: Settings) -> dict:
     """Build the index of the shipped articles from scratch into settings.index_dir."""
     import shutil
 
-    from . import indexing
-    from .embed import SentenceTransformerEmbedder
+    from rag import indexing
+    from rag.embed import SentenceTransformerEmbedder
 
     shutil.rmtree(settings.index_dir, ignore_errors=True)
     t0 = time.perf_counter()
@@ -173,21 +165,22 @@ def section_answers(settings: Settings, questions: list[str]) -> dict:
     """Warm answers, one after another, with models loaded once (as `rag serve`
     and `ask -` run them). Returns per-question rows and their summary; the
     exact prompts go to the floor section."""
-    from . import runtime
-    from .pipeline import answer
-    from .progress import progress_bar
+    from rag.pipeline import answer
+    from rag.progress import progress_bar
+    from rag.service import Assistant
 
     t0 = time.perf_counter()
-    rt = runtime.load(settings)
+    rt = Assistant(settings)
+    rt.warm_up()
     load_s = time.perf_counter() - t0
-    llm = TimedLLM(rt.llm)
+    llm = TimedLLM(rt.llm())
     rows, prompts = [], []
     with progress_bar(f"answers ({settings.model})", total=len(questions)) as advance:
         for q in questions:
             n_calls, first = len(llm.calls), []
             start = time.perf_counter()
             a = answer(q, rt.index, rt.embedder, llm, settings,
-                       on_token=lambda _p: first.append(time.perf_counter()) if not first else None)
+                       on_token=lambda _p, first=first: first.append(time.perf_counter()) if not first else None)
             total = time.perf_counter() - start
             row = {"question": q, "mode": a.mode, "total_s": round(total, 3)}
             if len(llm.calls) > n_calls:  # the gate let it reach the LLM
@@ -197,7 +190,7 @@ def section_answers(settings: Settings, questions: list[str]) -> dict:
                 prompts.append({"question": q, "messages": c["messages"], "total_s": row["total_s"]})
             rows.append(row)
             advance()
-    return {"model": rt.llm.id, "n_threads": getattr(rt.llm, "n_threads", None), "load_s": round(load_s, 2),
+    return {"model": llm.id, "n_threads": getattr(llm, "n_threads", None), "load_s": round(load_s, 2),
             **answers_summary(rows), "rows": rows, "prompts": prompts}
 
 
@@ -222,8 +215,8 @@ def section_floor(settings: Settings, prompts: list[dict]) -> dict:
     """llama.cpp alone (a fresh Llama, same parameters as the app's) on the
     pipeline's exact prompts, in the same order, so KV-cache reuse of the
     shared prefix is the same. overhead = (pipeline - floor) / floor."""
-    from .progress import progress_bar
-    from .runtime import make_llm
+    from rag.llm import make_llm
+    from rag.progress import progress_bar
 
     llm = make_llm(settings)
     llm.warm_up()
@@ -274,8 +267,8 @@ def section_retrieval(n: int, n_queries: int = 300, seed: int = 0) -> dict:
     search; for an approximate index, recall and latency at each probe depth."""
     import faiss
 
-    from .progress import note
-    from .store import make_faiss
+    from rag.progress import note
+    from rag.store import make_faiss
 
     t0 = time.perf_counter()
     data = clustered(n, seed=seed)
@@ -305,7 +298,7 @@ def section_retrieval(n: int, n_queries: int = 300, seed: int = 0) -> dict:
         for d in (1, 2, 4, 8, 16, 32, 64, 128, 256):
             set_search_depth(index, d)
             sweep.append({"depth": d, **measure()})
-            if sweep[-1]["recall_at_10"] >= 0.995:
+            if sweep[-1]["recall_at_10"] >= SWEEP_STOP_RECALL:
                 break
         set_search_depth(index, depth)
     with tempfile.TemporaryDirectory() as tmp:
@@ -352,7 +345,7 @@ def _run_section(name: str, args: dict) -> dict:
 
 
 def child_main(argv: list[str]) -> None:
-    """`python -m rag.bench section NAME ARGS.json RESULT.json`"""
+    """`python -m eval.bench section NAME ARGS.json RESULT.json`"""
     _, name, args_file, result_file = argv
     args = json.loads(Path(args_file).read_text("utf-8"))
     t0 = time.perf_counter()
@@ -369,7 +362,7 @@ def run_section(name: str, args: dict, out: Path) -> dict:
     with tempfile.TemporaryDirectory(dir=out) as tmp:
         a, r = Path(tmp, "args.json"), Path(tmp, "result.json")
         a.write_text(json.dumps(args, ensure_ascii=False, default=str), "utf-8")
-        proc = subprocess.run([sys.executable, "-m", "rag.bench", "section", name, str(a), str(r)], cwd=ROOT)
+        proc = subprocess.run([sys.executable, "-m", "eval.bench", "section", name, str(a), str(r)], cwd=ROOT)
         if proc.returncode != 0 or not r.exists():
             return {"error": f"the {name} section failed (exit {proc.returncode}); see the messages above"}
         return json.loads(r.read_text("utf-8"))
@@ -387,9 +380,9 @@ def machine() -> dict:
 def main(settings: Settings, models: list[str], limit: int | None = None, sizes: list[int] = (10_000, 100_000, 1_000_000),
          skip: set[str] = frozenset(), out: Path | None = None, floor_limit: int = 30, cold_runs: int = 3) -> dict:
     """Run the sections, write <out>/bench.json and bench.md, print a table."""
-    from .errors import ModelNotInstalled
-    from .models import resolve
-    from .progress import note
+    from rag.errors import ModelNotInstalled
+    from rag.models import resolve
+    from rag.progress import note
 
     out = Path(out or ROOT / "eval" / "reports" / "bench").resolve()
     out.mkdir(parents=True, exist_ok=True)
@@ -471,7 +464,7 @@ def _f(x, unit: str = "") -> str:
     if x is None:
         return "-"
     if isinstance(x, float):
-        return f"{x:,.0f}{unit}" if abs(x) >= 100 else f"{x:.3g}{unit}"
+        return f"{x:,.0f}{unit}" if abs(x) >= WHOLE_FROM else f"{x:.3g}{unit}"
     return f"{x:,}{unit}"
 
 
@@ -555,7 +548,7 @@ def print_table(r: dict) -> None:
 
 
 if __name__ == "__main__":
-    if len(sys.argv) == 5 and sys.argv[1] == "section":
+    if len(sys.argv) == len(["bench", "section", "NAME", "ARGS", "RESULT"]) and sys.argv[1] == "section":
         child_main(sys.argv[1:])
     else:
-        sys.exit("usage: python -m rag.bench section NAME ARGS.json RESULT.json (or run `rag bench`)")
+        sys.exit("usage: python -m eval.bench section NAME ARGS.json RESULT.json (or run `rag bench`)")
