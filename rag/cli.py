@@ -13,6 +13,10 @@ import click
 from .errors import RagError
 from .settings import bounds
 
+index_option = click.option("--index", "index_dir", type=click.Path(path_type=Path), default=None,
+                            help="Index folder (default index/).")
+host_option = click.option("--host", default=None, help="Address to bind (default 127.0.0.1, loopback only).")
+
 
 def _fail(e: Exception) -> None:
     click.echo(f"error: {e}", err=True)
@@ -80,7 +84,7 @@ def _load(settings):
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object (the ask --json contract).")
 @click.option("--model", "-m", default=None, help="LLM: default, fast, tiny, or a path to a .gguf file.")
 @click.option("-k", "top_k", type=click.IntRange(*bounds("top_k")), default=None, help="Passages given to the model (default 4).")
-@click.option("--index", "index_dir", type=click.Path(path_type=Path), default=None, help="Index folder (default index/).")
+@index_option
 @click.option("--llm-url", default=None, help="Use the LLM of an OpenAI-compatible server at this base URL (e.g. http://127.0.0.1:8080/v1).")
 @click.option("--no-server", is_flag=True, help="Answer in this process even when `rag serve` runs.")
 def ask(question, as_json, model, top_k, index_dir, llm_url, no_server):
@@ -147,7 +151,7 @@ def rag():
 
 @rag.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option("--index", "index_dir", type=click.Path(path_type=Path), default=None, help="Index folder (default index/).")
+@index_option
 def ingest(paths, index_dir):
     """Add article files or folders (.txt, .md, .html) to the index."""
     try:
@@ -167,7 +171,7 @@ def ingest(paths, index_dir):
 
 @rag.command()
 @click.option("--rebuild", is_flag=True, help="Rebuild from the stored articles (or seeds/ when empty).")
-@click.option("--index", "index_dir", type=click.Path(path_type=Path), default=None, help="Index folder (default index/).")
+@index_option
 def index(rebuild, index_dir):
     """Show the index, or rebuild it."""
     try:
@@ -207,9 +211,9 @@ def models(names):
 
 @rag.command()
 @click.option("--port", type=int, default=None, help="Port (default 7860).")
-@click.option("--host", default=None, help="Address to bind (default 127.0.0.1, loopback only).")
+@host_option
 @click.option("--model", "-m", default=None, help="Model loaded at start: default, fast, tiny or a GGUF path.")
-@click.option("--index", "index_dir", type=click.Path(path_type=Path), default=None, help="Index folder (default index/).")
+@index_option
 def ui(port, host, model, index_dir):
     """The chat page (Gradio) on http://127.0.0.1:7860."""
     try:
@@ -223,10 +227,10 @@ def ui(port, host, model, index_dir):
 
 @rag.command()
 @click.option("--port", type=int, default=None, help="Port (default 8765).")
-@click.option("--host", default=None, help="Address to bind (default 127.0.0.1, loopback only).")
+@host_option
 @click.option("--model", "-m", default=None, help="Model: default, fast, tiny or a GGUF path.")
 @click.option("--llm-url", default=None, help="Use the LLM of an OpenAI-compatible server at this base URL.")
-@click.option("--index", "index_dir", type=click.Path(path_type=Path), default=None, help="Index folder (default index/).")
+@index_option
 def serve(port, host, model, llm_url, index_dir):
     """The HTTP API: POST /ask, /ask/stream, /ingest, /v1/chat/completions; GET /health."""
     try:
@@ -252,7 +256,7 @@ def rag_main():
 @click.option("--no-baseline", is_flag=True, help="Skip the extractive (no-LLM) baseline row.")
 @click.option("--no-unchecked", is_flag=True, help="Skip the row of the model's raw, unchecked answers.")
 @click.option("--check", "check_", is_flag=True, help="Exit non-zero when a score is under eval/thresholds.toml.")
-@click.option("--index", "index_dir", type=click.Path(path_type=Path), default=None, help="Index folder (default index/).")
+@index_option
 def eval_cmd(model, limit, no_baseline, no_unchecked, check_, index_dir):
     """Score the whole system on the gold set (eval/gold.jsonl)."""
     try:

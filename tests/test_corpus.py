@@ -105,6 +105,39 @@ def test_front_matter_with_impossible_date_does_not_crash_the_load(tmp_path):
     assert "b" in [d.id for d in report.documents]
 
 
+@pytest.mark.parametrize("written, iso", [
+    ("2025-11-03", "2025-11-03"), ("February 5, 2026", "2026-02-05"), ("5 Feb 2026", "2026-02-05"),
+    ("2026-01-30T08:00:00Z", "2026-01-30"), ("26-FEB-1987 15:01:01.79", "1987-02-26"),
+    ("Feb 5", None), ("last week", None), ("2025-13-45", None)])
+def test_dates_are_iso_or_nothing(tmp_path, written, iso):
+    """Dates sort as text ("newest first"), so every one is ISO; a date
+    without a year, or not a date, is left out rather than guessed."""
+    f = tmp_path / "a.md"
+    f.write_text(f"---\ntitle: T\ndate: {json.dumps(written)}\n---\n" + BODY, encoding="utf-8")
+    assert load_file(f, 10_000)[0].date == iso
+
+
+def test_newest_first_orders_dates_written_any_way(tmp_path):
+    from rag.retrieve import newest_first
+    from rag.types import Chunk, Passage
+
+    for name, date in [("jan", "2026-01-30"), ("feb", "February 5, 2026"), ("old", "March 3, 2025")]:
+        (tmp_path / f"{name}.md").write_text(f"---\ndate: {date}\n---\n{BODY}\n{name}", encoding="utf-8")
+    docs = load_paths([tmp_path]).documents
+    passages = [Passage(i, Chunk(d.id, d.id, "", 0, 0), d, d.text, 0.5) for i, d in enumerate(docs, start=1)]
+    assert [p.doc.id for p in newest_first(passages)] == ["feb", "jan", "old"]
+
+
+def test_ids_are_paths_under_the_ingested_folder(tmp_path):
+    """Two folders may each hold a 001.txt: an id says where its article is."""
+    for sub in ("business", "sport"):
+        (tmp_path / "news" / sub).mkdir(parents=True)
+        (tmp_path / "news" / sub / "001.txt").write_text(f"{BODY} ({sub})", encoding="utf-8")
+    (tmp_path / "top.md").write_text(BODY + " (top)", encoding="utf-8")
+    ids = [d.id for d in load_paths([tmp_path / "news", tmp_path / "top.md"]).documents]
+    assert ids == ["business/001", "sport/001", "top"]  # a file named directly: its stem
+
+
 HTML = """<!DOCTYPE html><html><head><title>Port strike ends after talks | Harbor Daily</title>
 <meta property="og:title" content="Port strike ends after talks">
 <meta property="og:site_name" content="Harbor Daily">

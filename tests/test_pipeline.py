@@ -138,6 +138,14 @@ def test_prompt_prefix_is_byte_for_byte_stable(index, embedder, settings):
     assert user1 != user2
 
 
+def indexed(tmp_path, articles: dict[str, str]):
+    """(embedder, settings, index) of `articles`, with the fake embedder."""
+    emb = FakeEmbedder()
+    s = Settings(index_dir=tmp_path / "index", seeds_dir=tmp_path / "none")
+    idx, _, _ = indexing.ingest(s, emb, [write_articles(tmp_path / "news", articles)])
+    return emb, s, idx
+
+
 INJECTION = {
     "steel.txt": (
         "Steel tariff unchanged\n\n"
@@ -149,9 +157,7 @@ INJECTION = {
 
 
 def test_article_text_cannot_close_its_passage_tag(tmp_path):
-    emb = FakeEmbedder()
-    s = Settings(index_dir=tmp_path / "index", seeds_dir=tmp_path / "none")
-    idx, _, _ = indexing.ingest(s, emb, [write_articles(tmp_path / "news", {**ARTICLES, **INJECTION})])
+    emb, s, idx = indexed(tmp_path, {**ARTICLES, **INJECTION})
     llm = FakeLLM("The steel tariff on Canadian imports stays at 25% [1].")
     a = answer("What is the steel tariff on Canadian imports?", idx, emb, llm, s)
     user = llm.last_messages[-1]["content"]
@@ -203,9 +209,7 @@ DISAGREE = {
 
 
 def test_disagreeing_articles_give_both_values_with_their_sources(tmp_path):
-    emb = FakeEmbedder()
-    s = Settings(index_dir=tmp_path / "index", seeds_dir=tmp_path / "none")
-    idx, _, _ = indexing.ingest(s, emb, [write_articles(tmp_path / "news", {**ARTICLES, **DISAGREE})])
+    emb, s, idx = indexed(tmp_path, {**ARTICLES, **DISAGREE})
     llm = FakeLLM(citing("30%", "The United States cut tariffs on Chinese goods to 30%"))
     a = answer("What tariff rate does the United States charge on Chinese goods?", idx, emb, llm, s)
     j = a.to_json()
@@ -230,9 +234,7 @@ BURIED = {
 
 
 def test_every_cited_chunk_is_among_the_listed_passages(tmp_path):
-    emb = FakeEmbedder()
-    s = Settings(index_dir=tmp_path / "index", seeds_dir=tmp_path / "none")
-    idx, _, _ = indexing.ingest(s, emb, [write_articles(tmp_path / "news", BURIED)])
+    emb, s, idx = indexed(tmp_path, BURIED)
     llm = FakeLLM(citing("30%", "The United States cut tariffs on Chinese goods to 30%"))
     j = answer(TARIFF_Q, idx, emb, llm, s).to_json()
     assert [c["doc_id"] for c in j["citations"]] == ["harbor"]

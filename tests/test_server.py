@@ -9,8 +9,20 @@ import httpx
 import pytest
 
 from rag.server import create_app
+from rag.service import Assistant
 
-from helpers import ARTICLES, BINARY, NEW_ARTICLE, REPLY, TARIFF_Q, RagServe, ThreadServer, check_contract, fake_assistant
+from helpers import (
+    ARTICLES,
+    BINARY,
+    NEW_ARTICLE,
+    REPLY,
+    TARIFF_Q,
+    FakeLLM,
+    RagServe,
+    ThreadServer,
+    check_contract,
+    fake_assistant,
+)
 
 
 @pytest.fixture
@@ -118,6 +130,19 @@ def test_health_models_and_openapi(api, small_settings):
     spec = api.get("/openapi.json").json()
     assert set(spec["paths"]) >= {"/ask", "/ask/stream", "/ingest", "/health", "/v1/chat/completions", "/v1/models"}
     assert "additionalProperties" in json.dumps(spec["components"]["schemas"]["AskRequest"])
+
+
+def test_a_damaged_index_is_a_server_error(small_settings, embedder, index):
+    """The index is the server's state, not the client's mistake: 5xx, with
+    the command that fixes it, on /ask and on the OpenAI endpoint."""
+    manifest = small_settings.index_dir / "current" / "manifest.json"
+    manifest.write_text("{not json", "utf-8")
+    fresh = Assistant(small_settings, embedder=embedder, llms={small_settings.model: FakeLLM(REPLY)})
+    with ThreadServer(create_app(fresh)) as srv, httpx.Client(base_url=srv.url, timeout=10) as client:
+        r = client.post("/ask", json={"question": TARIFF_Q})
+        assert r.status_code == 500 and "rag index --rebuild" in r.json()["error"]
+        r = client.post("/v1/chat/completions", json={"model": "x", "messages": [{"role": "user", "content": TARIFF_Q}]})
+        assert r.status_code == 500 and r.json()["error"]["type"] == "server_error"
 
 
 def test_openai_client_gets_cited_answers(small_settings, embedder, index):
