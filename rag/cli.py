@@ -11,7 +11,6 @@ from pathlib import Path
 import click
 
 from .errors import RagError
-from .settings import bounds
 
 index_option = click.option("--index", "index_dir", type=click.Path(path_type=Path), default=None,
                             help="Index folder (default index/).")
@@ -83,7 +82,8 @@ def _load(settings):
 @click.argument("question", required=False)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object (the ask --json contract).")
 @click.option("--model", "-m", default=None, help="LLM: default, fast, tiny, or a path to a .gguf file.")
-@click.option("-k", "top_k", type=click.IntRange(*bounds("top_k")), default=None, help="Passages given to the model (default 4).")
+@click.option("-k", "top_k", type=int, default=None,
+              help="Passages given to the model (default 4; Settings.top_k holds its bounds, checked there).")
 @index_option
 @click.option("--llm-url", default=None, help="Use the LLM of an OpenAI-compatible server at this base URL (e.g. http://127.0.0.1:8080/v1).")
 @click.option("--no-server", is_flag=True, help="Answer in this process even when `rag serve` runs.")
