@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 Q ?= what tariff rate?
 MODEL ?= default
 
-.PHONY: browser ask test test-fast eval install install-default install-fast install-tiny clean-index
+.PHONY: browser axe ask test test-fast eval install install-default install-fast install-tiny clean-index
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -29,9 +29,16 @@ install-tiny: $(VENV)/.stamp-model-tiny
 ask: $(VENV)/.stamp-model-default
 	$(BIN)/ask --model $(MODEL) "$(Q)"
 
-test: $(VENV)/.stamp-test+model-default+model-tiny browser
+test: $(VENV)/.stamp-test+model-default+model-tiny browser axe
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
+
+# the UI test's accessibility checks inject axe-core, from the npm registry
+AXE := tests/ui_assets/node_modules/axe-core/axe.min.js
+axe: $(AXE)
+$(AXE): tests/ui_assets/package.json
+	cd tests/ui_assets && npm install --no-audit --no-fund --silent
+	touch $@
 
 # the UI test drives Debian's Chromium (nothing downloads a browser)
 browser:

@@ -9,7 +9,10 @@ so that its peak memory (ru_maxrss) is its own:
   in the same order; the pipeline's overhead over it, as a ratio;
 - cold/<model>: `ask --json --no-server` in a fresh process, and `ask --help`;
 - retrieval/<n>: FAISS latency and recall@10 against exact search on a
-  synthetic clustered corpus of n chunks.
+  synthetic clustered corpus of n chunks;
+- ingest, stage, full-ingest, cold-parts: scale, in eval/bench_scale.py
+  (the torch baseline against `rag ingest`, the retrieval stage at 10k and
+  50k real chunks, the whole Reuters collection, a cold `ask` taken apart).
 
 Writes <out>/bench.json and <out>/bench.md (default eval/reports/bench/).
 """
@@ -341,6 +344,17 @@ def _run_section(name: str, args: dict) -> dict:
         return section_cold(settings, args["questions"], args.get("runs", 3))
     if name == "retrieval":
         return section_retrieval(args["n"], args.get("queries", 300))
+    from . import bench_scale as sc
+
+    if name == "ingest":
+        return sc.section_ingest(settings, Path(args["corpus"]), args.get("articles"))
+    if name == "stage":
+        index_dir = sc.build_stage_index(settings, Path(args["corpus"]), Path(args["stage_index"]))
+        return sc.section_stage(settings, index_dir, args["sizes"], args["questions"])
+    if name == "full-ingest":
+        return sc.section_full_ingest(settings)
+    if name == "cold-parts":
+        return sc.section_cold_parts(settings, args["question"])
     raise ValueError(f"unknown section {name!r}")
 
 
@@ -378,8 +392,10 @@ def machine() -> dict:
 
 
 def main(settings: Settings, models: list[str], limit: int | None = None, sizes: list[int] = (10_000, 100_000, 1_000_000),
-         skip: set[str] = frozenset(), out: Path | None = None, floor_limit: int = 30, cold_runs: int = 3) -> dict:
-    """Run the sections, write <out>/bench.json and bench.md, print a table."""
+         skip: set[str] = frozenset(), out: Path | None = None, floor_limit: int = 30, cold_runs: int = 3,
+         corpus: Path | None = None, ingest_articles: int | None = 1000, stage_sizes: list[int] = (10_000, 50_000)) -> dict:
+    """Run the sections, write <out>/bench.json and bench.md, print a table.
+    `corpus` (default: the Reuters subset) feeds the ingest and stage sections."""
     from rag.errors import ModelNotInstalled
     from rag.models import resolve
     from rag.progress import note
@@ -421,6 +437,7 @@ def main(settings: Settings, models: list[str], limit: int | None = None, sizes:
         for n in sizes:
             note(f"retrieval: {n:,} synthetic chunks")
             report["retrieval"][str(n)] = run_section("retrieval", {"n": n}, out)
+    scale(report, base, models, skip, out, corpus, ingest_articles, stage_sizes, limit)
     report["wall_s"] = round(time.perf_counter() - t0, 1)
     report["machine"]["load_avg_at_end"] = [round(x, 2) for x in os.getloadavg()]
     report["budget_check"] = budget_check(report)
@@ -428,6 +445,34 @@ def main(settings: Settings, models: list[str], limit: int | None = None, sizes:
     (out / "bench.md").write_text(markdown(report), "utf-8")
     print_table(report)
     return report
+
+
+def scale(report: dict, base: Settings, models: list[str], skip: set[str], out: Path, corpus: Path | None,
+          ingest_articles: int | None, stage_sizes: list[int], limit: int | None = None) -> None:
+    """The scale sections (eval/bench_scale.py) into `report`."""
+    from rag.progress import note
+
+    from .goldsets import GOLD_SETS, reuters_corpus
+
+    own = None  # the stage section's index of the corpus: kept beside the Reuters subset, else in `out`
+    if corpus is None and not {"ingest", "stage"} <= skip:
+        corpus = reuters_corpus(base)
+        own = corpus.parent / "index-bench-reuters-subset"
+    args = {"settings": base.model_dump(mode="json"), "corpus": str(corpus),
+            "stage_index": str(own or out / "index-stage")}
+    if "ingest" not in skip:
+        note(f"ingest: the torch baseline against `rag ingest`, first {ingest_articles or 'all'} articles of {corpus}")
+        report["ingest"] = run_section("ingest", {**args, "articles": ingest_articles}, out)
+    if "full-ingest" not in skip:
+        note("full-ingest: `rag ingest` of the whole Reuters collection (long; --skip full-ingest)")
+        report["full_ingest"] = run_section("full-ingest", args, out)
+    if "stage" not in skip:
+        qs = [g["question"] for g in GOLD_SETS["reuters"].items()][:limit]
+        note(f"stage: the retrieval stage of {len(qs)} questions at {', '.join(f'{n:,}' for n in stage_sizes)} chunks")
+        report["stage"] = run_section("stage", {**args, "sizes": list(stage_sizes), "questions": qs}, out)
+    if "cold-parts" not in skip and report.get("index"):
+        report["cold_parts"] = {m: run_section("cold-parts", {"settings": base.model_copy(update={"model": m}).model_dump(
+            mode="json"), "question": (gold_questions(1) or ["what tariff rate?"])[0]}, out) for m in models}
 
 
 def _get(d: dict | None, *path):
@@ -523,6 +568,9 @@ def markdown(r: dict) -> str:
             lines.append(f"- {int(n):,}: " + "; ".join(f"nprobe {s['depth']}: {s['recall_at_10']:.3f}, "
                                                         f"{s['latency_ms']['p50']:.2f} ms" for s in x["sweep"]))
     lines += ["", SYNTHETIC_NOTE, ""]
+    from .bench_scale import markdown as scale_markdown
+
+    lines += scale_markdown(r) + [""]
     return "\n".join(lines)
 
 

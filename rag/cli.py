@@ -157,9 +157,9 @@ def ingest(paths, index_dir):
     try:
         settings = _settings(index_dir=index_dir)
         from . import indexing
-        from .embed import SentenceTransformerEmbedder
+        from .embed import embedder_for
 
-        idx, report, added = indexing.ingest(settings, SentenceTransformerEmbedder(settings.embedder), list(paths))
+        idx, report, added = indexing.ingest(settings, embedder_for(settings), list(paths))
         for w in report.warnings:
             click.echo(f"warning: {w}", err=True)
         for path, why in report.skipped:
@@ -167,6 +167,9 @@ def ingest(paths, index_dir):
         click.echo(f"added {added} article(s); the index holds {len(idx.docs)} article(s), {len(idx.chunks)} chunks.")
     except RagError as e:
         _fail(e)
+    except KeyboardInterrupt:  # the batches embedded so far are on disk (rag/embed_cache.py)
+        _fail(RagError("interrupted; the index is as it was, and the vectors embedded so far are kept: "
+                       "run the same `rag ingest` again to resume."))
 
 
 @rag.command()
@@ -177,9 +180,9 @@ def index(rebuild, index_dir):
     try:
         settings = _settings(index_dir=index_dir)
         from . import indexing, store
-        from .embed import SentenceTransformerEmbedder
+        from .embed import embedder_for
 
-        emb = SentenceTransformerEmbedder(settings.embedder)
+        emb = embedder_for(settings)
         idx = indexing.rebuild(settings, emb) if rebuild else store.Index.load(settings.index_dir, indexing.index_params(settings, emb))
         m = idx.manifest
         click.echo(f"{settings.index_dir}: {m['n_docs']} articles, {m['n_chunks']} chunks, embedder {m['embedder']} "
@@ -252,18 +255,30 @@ def rag_main():
 
 @rag.command("eval")
 @click.option("--model", "-m", default="default", help="LLM to evaluate: default, fast, tiny or a GGUF path.")
+@click.option("--gold", "gold_set", type=click.Choice(["seeds", "reuters"]), default="seeds", show_default=True,
+              help="Gold set: the shipped articles', or Reuters-21578's (converted and indexed on first use).")
+@click.option("--split", type=click.Choice(["dev", "test", "all"]), default="all", show_default=True,
+              help="Items of this half only (tune on dev; test is only scored).")
 @click.option("--limit", type=int, default=None, help="Only the first N gold items.")
 @click.option("--no-baseline", is_flag=True, help="Skip the extractive (no-LLM) baseline row.")
 @click.option("--no-unchecked", is_flag=True, help="Skip the row of the model's raw, unchecked answers.")
+@click.option("--llm-cache", is_flag=True, help="Development: reuse the model's replies to identical prompts (eval/.cache/).")
 @click.option("--check", "check_", is_flag=True, help="Exit non-zero when a score is under eval/thresholds.toml.")
 @index_option
-def eval_cmd(model, limit, no_baseline, no_unchecked, check_, index_dir):
-    """Score the whole system on the gold set (eval/gold.jsonl)."""
+def eval_cmd(model, gold_set, split, limit, no_baseline, no_unchecked, llm_cache, check_, index_dir):
+    """Score the whole system on a gold set (eval/gold.jsonl, eval/gold_reuters.jsonl).
+
+    \b
+    Examples:
+      rag eval                                   # the shipped articles' gold set, default model
+      rag eval --gold reuters --split dev --no-unchecked
+    """
     try:
         from eval import harness
 
         settings = _settings(model=model, index_dir=index_dir)
-        report = harness.evaluate(settings, limit=limit, baseline=not no_baseline, unchecked=not no_unchecked)
+        report = harness.evaluate(settings, gold_set, None if split == "all" else split, limit=limit,
+                                  baseline=not no_baseline, unchecked=not no_unchecked, llm_cache=llm_cache)
         click.echo(harness.markdown(report).split("## Failed")[0])
         if check_:
             bad = harness.check(report, harness.thresholds())
@@ -280,11 +295,18 @@ def eval_cmd(model, limit, no_baseline, no_unchecked, check_, index_dir):
 @click.option("--limit", type=int, default=None, help="Only the first N gold questions (default all).")
 @click.option("--sizes", default="10000,100000,1000000", show_default=True,
               help="Synthetic corpus sizes (chunks) for the retrieval section, comma-separated.")
-@click.option("--skip", default="", help="Sections to skip, comma-separated: index, answers, floor, cold, retrieval.")
+@click.option("--skip", default="", help="Sections to skip, comma-separated: index, answers, floor, cold, retrieval, "
+              "ingest, stage, full-ingest, cold-parts.")
+@click.option("--corpus", type=click.Path(path_type=Path, exists=True, file_okay=False), default=None,
+              help="Articles for the ingest and stage sections (default: the Reuters subset).")
+@click.option("--ingest-articles", type=int, default=1000, show_default=True,
+              help="Articles of the corpus timed by the ingest section (0: all).")
+@click.option("--stage-sizes", default="10000,50000", show_default=True,
+              help="Index sizes (real chunks) for the retrieval-stage section, comma-separated.")
 @click.option("--floor-limit", type=int, default=30, show_default=True,
               help="Prompts replayed on llama.cpp alone, per model.")
 @click.option("--out", type=click.Path(path_type=Path), default=None, help="Report folder (default eval/reports/bench/).")
-def bench(models, limit, sizes, skip, floor_limit, out):
+def bench(models, limit, sizes, skip, corpus, ingest_articles, stage_sizes, floor_limit, out):
     """Time the assistant: warm and cold answers, llama.cpp alone on the same
     prompts, the index build, and FAISS on synthetic corpora up to 1M chunks.
 
@@ -293,22 +315,33 @@ def bench(models, limit, sizes, skip, floor_limit, out):
       rag bench                                   # everything (~15 minutes on 2 cores)
       rag bench --models default --limit 20 --skip retrieval
       rag bench --skip answers,floor,cold --sizes 10000,100000
+      rag bench --skip answers,floor,cold,retrieval,full-ingest     # ingest and retrieval stage only
 
     Writes bench.json and bench.md under eval/reports/bench/.
     """
     try:
         from eval import bench as bench_mod
 
-        known = {"index", "answers", "floor", "cold", "retrieval"}
+        known = {"index", "answers", "floor", "cold", "retrieval", "ingest", "stage", "full-ingest", "cold-parts"}
         skipped = {s.strip() for s in skip.split(",") if s.strip()}
         if skipped - known:
             raise RagError(f"unknown section(s) to skip: {', '.join(sorted(skipped - known))}; use {', '.join(sorted(known))}.")
         try:
             ns = [int(s) for s in sizes.split(",") if s.strip()]
+            stage = [int(s) for s in stage_sizes.split(",") if s.strip()]
         except ValueError:
-            raise RagError(f"--sizes takes whole numbers separated by commas, e.g. 10000,100000; got {sizes!r}.") from None
+            raise RagError(f"--sizes and --stage-sizes take whole numbers separated by commas, e.g. 10000,100000; "
+                           f"got {sizes!r}, {stage_sizes!r}.") from None
         report = bench_mod.main(_settings(), [m.strip() for m in models.split(",") if m.strip()], limit=limit,
-                                sizes=ns, skip=skipped, out=out, floor_limit=floor_limit)
+                                sizes=ns, skip=skipped, out=out, floor_limit=floor_limit, corpus=corpus,
+                                ingest_articles=ingest_articles or None, stage_sizes=stage)
         click.echo(f"wrote {report['out']}/bench.json and bench.md")
     except RagError as e:
         _fail(e)
+
+
+
+from .cli_articles import articles_cmd, delete_cmd  # noqa: E402 (registered on `rag` here)
+
+rag.add_command(articles_cmd)
+rag.add_command(delete_cmd)

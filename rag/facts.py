@@ -15,7 +15,10 @@ MONTHS = {m: i for i, m in enumerate(
 MONTHS.update({m[:3]: i for m, i in list(MONTHS.items())})
 MONTHS["sept"] = 9
 SCALES = {"thousand": 1e3, "million": 1e6, "m": 1e6, "mn": 1e6, "billion": 1e9, "bn": 1e9, "b": 1e9,
-          "trillion": 1e12, "tn": 1e12}
+          "trillion": 1e12, "tn": 1e12,
+          "mln": 1e6, "bln": 1e9}  # wire-service abbreviations (Reuters and AP style: "5 mln", "1.2 bln")
+PERCENT_WORDS = r"%|percent\b|per cent\b|pct\b|percentage points?\b"  # "pct": wire-service style
+DOLLAR_WORDS = r"(?:US\s)?dollars\b|USD\b|dlrs?\b"  # "dlrs": wire-service style
 WORD_NUMBERS = {w: i for i, w in enumerate(
     "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen "
     "sixteen seventeen eighteen nineteen twenty".split())}
@@ -23,15 +26,15 @@ WORD_NUMBERS.update({"thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seven
                      "ninety": 90, "hundred": 100})
 
 _NUM = r"(?P<num>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)"
-_SCALE = r"(?:\s*(?P<scale>thousand|million|billion|trillion|bn|mn|tn|m|b)\b)?"
+_SCALE = r"(?:\s*(?P<scale>" + "|".join(sorted(SCALES, key=len, reverse=True)) + r")\b)?"
 _QUANTITY = re.compile(
     r"(?P<cur>\$|US\$|USD\s?)?\s?" + _NUM + _SCALE +
-    r"(?:\s*(?P<pct>%|percent\b|per cent\b|percentage points?\b)|\s*(?P<dollars>(?:US\s)?dollars\b|USD\b))?",
+    r"(?:\s*(?P<pct>" + PERCENT_WORDS + r")|\s*(?P<dollars>" + DOLLAR_WORDS + r"))?",
     re.I)
 _WORDNUM = re.compile(r"\b(" + "|".join(WORD_NUMBERS) + r")(?:-(" + "|".join(list(WORD_NUMBERS)[1:10]) + r"))?\b"
                       r"(?:\s*(percent|per cent)\b)?", re.I)
 _MONTH = "(?P<month>" + "|".join(sorted(MONTHS, key=len, reverse=True)) + r")\.?"
-_DATE_MD = re.compile(r"\b" + _MONTH + r"\s+(?P<day>\d{1,2})(?:st|nd|rd|th)?\b(?!\s*(?:%|percent|million|billion))", re.I)
+_DATE_MD = re.compile(r"\b" + _MONTH + r"\s+(?P<day>\d{1,2})(?:st|nd|rd|th)?\b(?!\s*(?:%|percent|pct|million|mln|billion|bln))", re.I)
 _DATE_DM = re.compile(r"\b(?P<day>\d{1,2})(?:st|nd|rd|th)?\s+(?:of\s+)?" + _MONTH + r"\b", re.I)
 _MONTH_ONLY = re.compile(r"\b" + _MONTH + r"\b", re.I)
 YEARS = range(1900, 2101)  # a bare whole number in this range reads as a year

@@ -11,9 +11,11 @@ from . import store
 from .chunking import chunk_document
 from .corpus import LoadReport, load_paths
 from .embed import Embedder
+from .embed_cache import EmbedCache, key
 from .errors import IndexCorrupt, IndexMismatch, InputError
 from .progress import progress_bar, status
 from .settings import Settings
+from .text import split_sentences
 from .types import Chunk, Document
 
 REASONS_SHOWN = 3  # files named in the one-line error of an ingest that read nothing
@@ -23,30 +25,67 @@ def index_params(settings: Settings, embedder: Embedder) -> dict:
     return store.params(embedder.id, embedder.dim, settings.chunk_tokens, settings.chunk_overlap)
 
 
-def embed_chunks(chunks: list[Chunk], embedder: Embedder, batch: int) -> np.ndarray:
-    out = [np.zeros((0, embedder.dim), dtype=np.float32)]
-    with progress_bar("embedding chunks", total=len(chunks)) as advance:
-        for i in range(0, len(chunks), batch):
-            part = chunks[i:i + batch]
-            out.append(embedder.embed([c.text for c in part]))
-            advance(len(part))
-    return np.concatenate(out)
+def _known(reuse: store.Index | None) -> dict[bytes, np.ndarray]:
+    """Vectors the current index already holds, by text key (chunks and sentences)."""
+    if reuse is None:
+        return {}
+    known = {key(c.text): reuse.vectors[i] for i, c in enumerate(reuse.chunks)}
+    if reuse.sentences is not None:
+        for i, c in enumerate(reuse.chunks):
+            known.update(zip(map(key, split_sentences(c.text)), reuse.sentences.of(i)))
+    return known
+
+
+def embed_documents(settings: Settings, embedder: Embedder, docs: list[Document], known: dict[bytes, np.ndarray],
+                    cache: EmbedCache | None = None) -> tuple[list[Chunk], np.ndarray, store.SentenceVectors]:
+    """Chunks of `docs` with their vectors and their sentences' vectors.
+    Texts in `known` (by key) are not embedded again; new vectors are added
+    to it and appended to `cache` every `settings.ingest_batch` texts."""
+    chunks: list[Chunk] = []
+    pending: dict[bytes, str] = {}
+
+    def flush() -> None:
+        keys = list(pending)
+        vecs = embedder.embed(list(pending.values()))
+        if cache is not None:
+            cache.append(keys, vecs)
+        known.update(zip(keys, vecs))
+        pending.clear()
+
+    with progress_bar("embedding articles", total=len(docs)) as advance:
+        for d in docs:
+            for c in chunk_document(d, settings.chunk_tokens, settings.chunk_overlap):
+                chunks.append(c)
+                for t in (c.text, *split_sentences(c.text)):
+                    k = key(t)
+                    if k not in known and k not in pending:
+                        pending[k] = t
+            if len(pending) >= settings.ingest_batch:
+                flush()
+            advance(1, f"{len(chunks):,} chunks")
+        if pending:
+            flush()
+    vectors = np.stack([known[key(c.text)] for c in chunks]) if chunks \
+        else np.zeros((0, embedder.dim), dtype=np.float32)
+    rows: dict[bytes, int] = {}  # sentence key -> row of its vector
+    per_chunk = [[rows.setdefault(key(s), len(rows)) for s in split_sentences(c.text)] for c in chunks]
+    svecs = np.stack([known[k] for k in rows]) if rows else np.zeros((0, embedder.dim), dtype=np.float32)
+    return chunks, vectors.astype(np.float32), store.SentenceVectors.build(svecs, [np.array(r) for r in per_chunk])
 
 
 def build(settings: Settings, embedder: Embedder, docs: list[Document],
           reuse: store.Index | None = None) -> store.Index:
-    """Write an index of `docs`, reusing vectors of chunks `reuse` already has."""
+    """Write an index of `docs`, reusing the vectors `reuse` already has and
+    those an interrupted build of this folder stored (`embed_cache`).
+    Callers hold the write lock."""
     root = settings.index_dir
-    chunks = [c for d in docs for c in chunk_document(d, settings.chunk_tokens, settings.chunk_overlap)]
-    known = {}
-    if reuse is not None:
-        known = {c.id: reuse.vectors[i] for i, c in enumerate(reuse.chunks)}
-    new = [c for c in chunks if c.id not in known]
-    fresh = dict(zip((c.id for c in new), embed_chunks(new, embedder, settings.embed_batch))) if new else {}
-    vectors = np.stack([known.get(c.id, fresh.get(c.id)) for c in chunks]) if chunks \
-        else np.zeros((0, embedder.dim), dtype=np.float32)
+    cache = EmbedCache(root, embedder.id, embedder.dim)
+    known = _known(reuse)
+    known.update(cache.read())
+    chunks, vectors, sentences = embed_documents(settings, embedder, docs, known, cache)
     with status("writing index"):
-        store.write(root, docs, chunks, vectors, index_params(settings, embedder))
+        store.write(root, docs, chunks, vectors, index_params(settings, embedder), sentences)
+    EmbedCache.remove_all(root)
     return store.Index.load(root, index_params(settings, embedder))
 
 
@@ -142,3 +181,28 @@ def status_note(msg: str) -> None:
     from .progress import note
 
     note(msg)
+
+
+def delete(settings: Settings, ids: list[str]) -> tuple[store.Index, list[str]]:
+    """Remove articles and their passages; returns (index, ids removed).
+    The stored vectors of the other passages are kept as they are (nothing
+    is embedded, so no embedder is needed), and the new version is written
+    atomically by `store.write` under the write lock, like an ingest.
+    InputError when no id is in the index, or when nothing would be left."""
+    root = settings.index_dir
+    with store.write_lock(root):
+        current = store.Index.load(root)
+        gone = [i for i in dict.fromkeys(ids) if i in current.docs]
+        if not gone:
+            raise InputError(f"no article {', '.join(map(repr, ids))} in the index; `rag articles` lists them.")
+        docs = [d for d in current.docs.values() if d.id not in set(gone)]
+        if not docs:
+            raise InputError("that would leave the index empty; add other articles first.")
+        keep = [i for i, c in enumerate(current.chunks) if c.doc_id not in set(gone)]
+        if current.sentences is None:  # an index of an older format: rebuild first
+            raise IndexMismatch(f"index at {root} is of an older format; {store.REBUILD_HINT}.")
+        p = {k: current.manifest[k] for k in store.params("", 0, 0, 0)}
+        with status("writing index"):
+            store.write(root, docs, [current.chunks[i] for i in keep], current.vectors[keep], p,
+                        current.sentences.subset(keep))
+        return store.Index.load(root, p), gone

@@ -61,6 +61,28 @@ class LlamaCppLLM:
         self.warm_up()
         return len(self._llm.tokenize(text.encode("utf-8"), add_bos=False, special=True))
 
+    def yes_probability(self, messages: list[dict]) -> float | None:
+        """P(yes) / (P(yes) + P(no)) of the reply's first token. The
+        conversation extends the one just answered, so llama.cpp reuses its
+        cached prefix and reads only the new turn's tokens."""
+        import numpy as np
+
+        self.warm_up()
+        with self._lock:
+            self._llm.create_chat_completion(messages=messages, max_tokens=1, temperature=0.0, top_k=1, seed=0)
+            get = getattr(self._llm._ctx, "get_logits", None)  # the last position's logits (logits_all is off)
+            if get is None:
+                return None
+            logits = np.ctypeslib.as_array(get(), shape=(self._llm.n_vocab(),)).astype(np.float64)
+        probs = np.exp(logits - logits.max())
+
+        def p(words: tuple[str, ...]) -> float:
+            ids = {self._llm.tokenize(w.encode(), add_bos=False, special=False)[0] for w in words}
+            return float(sum(probs[i] for i in ids))
+
+        yes, no = p(("yes", "Yes", " yes", " Yes")), p(("no", "No", " no", " No"))
+        return yes / (yes + no) if yes + no > 0 else None
+
     def stream(self, messages: list[dict], max_tokens: int) -> Iterator[str]:
         self.warm_up()
         with self._lock:

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
 from . import conflicts, fallback, prompts
+from .asked import answers_type
 from .embed import Embedder
 from .gate import Gate, gate
 from .llm import LLM
@@ -55,6 +56,7 @@ class Checked:
     claims: list[Claim]
     removed: list[Claim] = field(default_factory=list)
     mode: str = "abstain"  # "llm", "extract", "abstain"
+    confidence: float | None = None  # the model's own check, when asked
 
 
 class _Clock:
@@ -101,20 +103,43 @@ def generate(ev: Evidence, llm: LLM, settings: Settings, on_token: Callable[[str
     return Draft("".join(pieces).strip(), llm.last_usage.get("prompt_tokens", 0), notes)
 
 
-def check(draft: Draft, passages: list[Passage], settings: Settings) -> Checked:
-    """Each sentence of the draft against its cited passage (`verify`)."""
+def check(draft: Draft, q: Question, passages: list[Passage], settings: Settings) -> Checked:
+    """Each sentence of the draft against its cited passage (`verify`); and
+    the answer as a whole must hold the kind of thing asked (`asked`): a
+    sentence about the subject without the asked rate, date or name is not
+    an answer."""
     if is_refusal(draft.raw) and "[" not in draft.raw:
         return Checked([])
     checked = check_answer(draft.raw, passages, settings.min_support)
     claims = [c for c in checked if c.supported]
-    return Checked(claims, [c for c in checked if not c.supported], "llm" if claims else "abstain")
+    removed = [c for c in checked if not c.supported]
+    if claims and not any(answers_type(c.text, q.text) for c in claims):
+        removed += [replace(c, supported=False, missing=["what was asked"]) for c in claims]
+        claims = []
+    return Checked(claims, removed, "llm" if claims else "abstain")
 
 
-def fall_back(ev: Evidence, settings: Settings, removed: list[Claim]) -> Checked:
+def confirm(checked: Checked, ev: Evidence, draft: Draft, llm: LLM, settings: Settings) -> Checked:
+    """The model's own yes/no check of the answer that survived the claim
+    check, asked in the same conversation (its cached prefix makes it cost
+    only the new turn's tokens). Below `min_answer_confidence` the answer is
+    dropped: a figure or name the passages hold, given for another question."""
+    ask = getattr(llm, "yes_probability", None)
+    if not checked.claims or ask is None or settings.min_answer_confidence <= 0:  # 0: off, nothing asked
+        return checked
+    msgs, _ = prompts.fit(ev.question.text, ev.passages, token_counter(llm), settings.n_ctx, settings.max_answer_tokens)
+    p = ask([*msgs, {"role": "assistant", "content": draft.raw}, {"role": "user", "content": prompts.VERIFY}])
+    if p is None or p >= settings.min_answer_confidence:
+        return replace(checked, confidence=p)
+    dropped = [replace(c, supported=False, missing=["the model's own check"]) for c in checked.claims]
+    return Checked([], checked.removed + dropped, "abstain", p)
+
+
+def fall_back(ev: Evidence, settings: Settings, removed: list[Claim], confidence: float | None = None) -> Checked:
     """The best evidence sentence as the answer, when it qualifies (`fallback`)."""
     claims = fallback.extract(ev.question.text, ev.sentences, ev.passages, settings.extract_min_relevance,
                               settings.extract_tries)
-    return Checked(claims, removed, "extract" if claims else "abstain")
+    return Checked(claims, removed, "extract" if claims else "abstain", confidence)
 
 
 def _cite(claims: list[Claim]) -> str:
@@ -152,7 +177,7 @@ def assemble(ev: Evidence, g: Gate, draft: Draft | None, checked: Checked, found
         model={"llm": llm.id if llm is not None else None, "embedder": embedder.id},
         raw=draft.raw if draft else "", mode=checked.mode, notes=notes,
         prompt_tokens=draft.prompt_tokens if draft else 0,
-        relevance=max((p.relevance for p in ev.passages), default=0.0),
+        relevance=max((p.relevance for p in ev.passages), default=0.0), confidence=checked.confidence,
         removed=[{"text": c.text, "cited": c.cited + c.dropped, "supported": False, "missing": c.missing}
                  for c in checked.removed],
     )
@@ -177,9 +202,9 @@ def answer(question: str | Question, index: Index, embedder: Embedder, llm: LLM 
     draft, checked = None, Checked([])
     if g.ok and llm is not None:
         draft = generate(ev, llm, settings, on_token)
-        checked = check(draft, ev.passages, settings)
+        checked = confirm(check(draft, q, ev.passages, settings), ev, draft, llm, settings)
     if g.ok and not checked.claims:
-        checked = fall_back(ev, settings, checked.removed)
+        checked = fall_back(ev, settings, checked.removed, checked.confidence)
     clock.mark("generate")
     return assemble(ev, g, draft, checked, found, clock, llm, embedder)
 

@@ -33,13 +33,14 @@ def note(msg: str) -> None:
 
 @contextmanager
 def progress_bar(label: str, total: int, unit: str = ""):
-    """Yields `advance(n)`. Shows a bar on a terminal, nothing when total is 0."""
+    """Yields `advance(n, detail=None)`. Shows a bar on a terminal, nothing
+    when total is 0; `detail` ("1,234 chunks") is shown after the label."""
     hook = _hook.get()
     if hook is not None and total > 0:
         done = 0
         hook(label, 0, total)
 
-        def advance(n: int = 1) -> None:
+        def advance(n: int = 1, detail: str | None = None) -> None:  # noqa: ARG001 (the hook gets counts only)
             nonlocal done
             done += n
             hook(label, done, total)
@@ -47,7 +48,7 @@ def progress_bar(label: str, total: int, unit: str = ""):
         yield advance
         return
     if total <= 0:
-        yield lambda _n=1: None
+        yield lambda *_a, **_k: None
         return
     from rich.progress import BarColumn, DownloadColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
@@ -55,7 +56,11 @@ def progress_bar(label: str, total: int, unit: str = ""):
     with Progress(TextColumn("{task.description}"), BarColumn(), count, TimeRemainingColumn(),
                   console=_console(), transient=False) as p:
         task = p.add_task(label, total=total)
-        yield lambda n=1: p.advance(task, n)
+
+        def advance(n: int = 1, detail: str | None = None) -> None:
+            p.update(task, advance=n, description=f"{label} ({detail})" if detail else label)
+
+        yield advance
 
 
 @contextmanager

@@ -22,6 +22,12 @@ Rules:
 4. If the passages give different values, give each value with its own number.
 5. If the passages do not answer the question, reply exactly: {REFUSAL}"""
 
+# Asked after the model's answer, in the same conversation (llama.cpp reuses
+# the cached prefix): the model's own check that its answer is stated in the
+# passages and is what was asked.
+VERIFY = ("Check your answer. Is it stated in the passages, and does it answer exactly what the question asks "
+          "(not a different figure, date or name)? Reply yes or no.")
+
 PASSAGE = '<passage n="{n}"{source}>\n{text}\n</passage>'
 
 USER = """{passages}

@@ -9,11 +9,20 @@ from __future__ import annotations
 
 import html
 import re
+from urllib.parse import quote
 
+from .prompts import REFUSAL as REFUSAL_MARKER
 from .text import content_words, split_sentences
 from .types import byline
-from .verify import MARK
+from .verify import MARK, is_refusal
 
+# What the page calls each kind of value in "Sources disagree on the ...":
+# the conflict kinds of rag.conflicts (Conflict.kind, "/"-joined), in words.
+KIND_WORDS = {"pct": "rate", "money": "amount", "num": "number", "date": "date", "month": "date",
+              "year": "year", "name": "name"}
+# Draft states, in the order a draft goes through them.
+DRAFT_NOTES = {"waiting": "waiting for the model…", "writing": "writing…",
+               "checking": "checking the citations…"}
 QUOTE_WIDTH = 200  # characters of a source's quote shown in the text view
 CLOSEST_SHOWN = 3  # passages listed under an abstention
 _MD_SPECIAL = {c: f"&#{ord(c)};" for c in "\\`*_{}[]()#+-.!|~$<>"}
@@ -52,6 +61,39 @@ def shorten(text: str, width: int = QUOTE_WIDTH) -> str:
 def source_line(c: dict) -> str:
     meta = byline(c.get("outlet"), c.get("date"))
     return f"[{c['n']}] {c['title']}" + (f" ({meta})" if meta else "") + f"  <{c['doc_id']}>"
+
+
+def kind_words(kind: str) -> str:
+    """A conflict's kind in words, for readers.
+
+    >>> kind_words("pct"), kind_words("num/pct"), kind_words("date/month"), kind_words("odd")
+    ('rate', 'number or rate', 'date', 'value')
+    """
+    words = list(dict.fromkeys(KIND_WORDS.get(k, "value") for k in kind.split("/") if k))
+    return " or ".join(words) or "value"
+
+
+def render_copy(j: dict) -> str:
+    """The plain text a reader copies: the answer, any disagreement, and the
+    numbered sources with title, outlet and date (no markup, no ids).
+
+    >>> print(render_copy({"answer": "Cut to 30% [1].", "abstained": False, "conflicts": [],
+    ...     "citations": [{"n": 1, "title": "Truce", "outlet": "Wire", "date": "2026-02-05"}]}))
+    Cut to 30% [1].
+    <BLANKLINE>
+    Sources:
+    [1] Truce (Wire, 2026-02-05)
+    """
+    lines = [j["answer"]]
+    for conflict in j.get("conflicts", []):
+        versions = "; ".join(f"{v['value']} [{v['n']}]" for v in conflict["values"])
+        lines.append(f"Sources disagree on the {kind_words(conflict['kind'])}: {versions}.")
+    if j["citations"]:
+        lines += ["", "Sources:"]
+        for c in j["citations"]:
+            meta = byline(c.get("outlet"), c.get("date"))
+            lines.append(f"[{c['n']}] {c['title']}" + (f" ({meta})" if meta else ""))
+    return "\n".join(lines)
 
 
 def render_text(j: dict) -> str:
@@ -131,11 +173,47 @@ def _with_links(text: str, turn: int, known: set[int]) -> str:
     return "".join(out)
 
 
-def render_answer(j: dict, turn: int, searched: str | None = None) -> str:
+def _copy_button(j: dict) -> str:
+    """A button that copies the answer as plain text (`render_copy`), held
+    in a hidden element before it (the page's sanitizer drops data-
+    attributes). Newlines are entities, so the Markdown around the HTML
+    cannot end the block."""
+    text = esc(render_copy(j)).replace("\n", "&#10;")
+    return (f'<span class="rag-plain">{text}</span>'
+            '<button type="button" class="rag-copy">Copy answer and sources</button>')
+
+
+def render_context(ctx: dict, claims: str) -> str:
+    """A cited passage in its article: the sentences given to the model as
+    written (the supporting one marked), the rest of its passage and the
+    neighbouring sentences dimmed. `ctx`: `rag.articles.passage_context`."""
+    cited = set(ctx["cited"])
+    best = best_quote(" ".join(ctx["cited"]), claims) if ctx["cited"] and claims else ""
+    out = [f'<span class="ctx">{esc(x)}</span> ' for x in ctx["before"]]
+    for x in ctx["passage"]:
+        shown = highlight(x, claims) if best and best in x else esc(x)
+        out.append((shown if x in cited else f'<span class="ctx">{esc(x)}</span>') + " ")
+    out += [f'<span class="ctx">{esc(x)}</span> ' for x in ctx["after"]]
+    return "".join(out).strip()
+
+
+def _source(n: int, c: dict, j: dict, turn: int, ctx: dict | None) -> str:
+    meta = byline(c.get("outlet"), c.get("date"))
+    summary = f'[{n}] {esc(c["title"])}' + (f' <span class="meta">— {esc(meta)}</span>' if meta else "")
+    claims = claims_citing(j["answer"], n)
+    body = render_context(ctx, claims) if ctx else highlight(c["text"], claims)
+    opener = (f'<p class="open"><a class="open-article" href="#article:{quote(c["doc_id"])}">'
+              f'Open the whole article</a></p>') if ctx else ""
+    return (f'<details id="src-{turn}-{n}" class="source"><summary>{summary}</summary>'
+            f'<blockquote>{body}</blockquote>{opener}</details>')
+
+
+def render_answer(j: dict, turn: int, searched: str | None = None, contexts: dict | None = None) -> str:
     """One checked answer as HTML: the text with [n] links, a "sources
-    disagree" panel, and the sources, each an expandable passage with its
-    supporting words marked. `searched`: the standalone question a
-    follow-up became."""
+    disagree" panel, the sources (each an expandable passage with its
+    supporting words marked, in its article's context when `contexts`
+    maps n to `rag.articles.passage_context`), and a plain-text copy button.
+    `searched`: the standalone question a follow-up became."""
     parts = ['<div class="rag-answer final">']
     if searched:
         parts.append(f'<p class="note searched">Searched for: {esc(searched)}</p>')
@@ -148,7 +226,7 @@ def render_answer(j: dict, turn: int, searched: str | None = None) -> str:
             for p in closest:
                 parts.append(f'<details><summary>{esc(p["title"])}</summary>'
                              f'<blockquote>{esc(p["text"])}</blockquote></details>')
-        return "".join(parts) + "</div>"
+        return "".join(parts) + _copy_button(j) + "</div>"
 
     parts.append(f'<p class="text">{_with_links(j["answer"], turn, set(cites))}</p>')
     titles = {p["n"]: p for p in j.get("evidence", [])} | cites
@@ -159,27 +237,42 @@ def render_answer(j: dict, turn: int, searched: str | None = None) -> str:
             where = " — ".join(x for x in (src.get("title", ""), byline(src.get("outlet"), src.get("date"))) if x)
             items.append(f'<li><b>{esc(str(v["value"]))}</b> {_link(v["n"], turn)} '
                          f'<span class="meta">{esc(where)}</span></li>')
-        parts.append(f'<div class="conflict"><b>Sources disagree</b> on the {esc(conflict["kind"])}:'
+        parts.append(f'<div class="conflict"><b>Sources disagree</b> on the {esc(kind_words(conflict["kind"]))}:'
                      f'<ul>{"".join(items)}</ul></div>')
 
     if cites:
         parts.append('<p class="meta">Sources</p>')
-    for n, c in cites.items():
-        meta = byline(c.get("outlet"), c.get("date"))
-        summary = f'[{n}] {esc(c["title"])}' + (f' <span class="meta">— {esc(meta)}</span>' if meta else "")
-        passage = highlight(c["text"], claims_citing(j["answer"], n))
-        parts.append(f'<details id="src-{turn}-{n}" class="source"><summary>{summary}</summary>'
-                     f'<blockquote>{passage}</blockquote></details>')
+    parts += [_source(n, c, j, turn, (contexts or {}).get(n)) for n, c in cites.items()]
     if j.get("removed"):
         removed = "".join(f"<li>{esc(r['text'])}</li>" for r in j["removed"])
         parts.append(f'<details class="removed"><summary class="note">Removed by the citation check '
                      f'({len(j["removed"])})</summary><ul>{removed}</ul></details>')
+    parts.append(_copy_button(j))
     return "".join(parts) + "</div>"
 
 
+def looks_like_refusal(draft: str) -> bool:
+    """A draft that is (or is becoming) the model's refusal marker, which
+    readers never see: the page shows the checked abstention instead.
+
+    >>> looks_like_refusal("NOT IN"), looks_like_refusal("NOT IN ARTICLES."), looks_like_refusal("Not sure")
+    (True, True, False)
+    """
+    head = " ".join(draft.split()).upper().strip(" .")
+    return bool(head) and (REFUSAL_MARKER.startswith(head) or is_refusal(draft))
+
+
 def render_draft(text: str, note: str) -> str:
-    """The model's words as they come, before the claim check."""
-    return f'<div class="rag-answer"><p class="text">{esc(text)}</p><p class="note">{esc(note)}</p></div>'
+    """The model's words as they come, before the claim check; a draft that
+    is the refusal marker is not shown. `note`: a DRAFT_NOTES value or the
+    searched-for line."""
+    shown = "" if looks_like_refusal(text) else text
+    return f'<div class="rag-answer"><p class="text">{esc(shown)}</p><p class="note">{esc(note)}</p></div>'
+
+
+def render_stopped() -> str:
+    return ('<div class="rag-answer stopped final"><p class="note">Stopped. The unfinished answer was discarded '
+            'before its citations were checked; ask again to get a checked answer.</p></div>')
 
 
 def render_error(msg: str) -> str:

@@ -5,7 +5,7 @@ across articles, packed into a token budget as numbered passages."""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -41,9 +41,18 @@ def _top(scores: np.ndarray, n: int) -> list[int]:
     return [int(i) for i in part[np.argsort(-scores[part])]]
 
 
+@dataclass(frozen=True)
+class IndexedHit(Hit):
+    """A hit that carries its chunk's stored sentence vectors (one row per
+    sentence of `split_sentences(chunk.text)`), so ranking its sentences
+    embeds nothing."""
+
+    sentence_vectors: np.ndarray | None = field(default=None, compare=False, repr=False)
+
+
 def search(index: Index, qvec: np.ndarray, question: str, settings: Settings) -> list[Hit]:
     """Chunks ranked by RRF of dense and BM25 rankings, the best
-    `settings.candidates`."""
+    `settings.candidates`, with their stored sentence vectors."""
     if not index.chunks:
         return []
     n = settings.candidates
@@ -55,7 +64,9 @@ def search(index: Index, qvec: np.ndarray, question: str, settings: Settings) ->
     fused = rrf(rankings, settings.rrf_k)
     order = sorted(fused, key=lambda i: -fused[i])[:n]
     dense = index.vectors[order] @ qvec if order else np.zeros(0)
-    return [Hit(index.chunks[i], fused[i], r, float(d)) for r, (i, d) in enumerate(zip(order, dense), start=1)]
+    sv = index.sentences
+    return [IndexedHit(index.chunks[i], fused[i], r, float(d), sv.of(i) if sv is not None else None)
+            for r, (i, d) in enumerate(zip(order, dense), start=1)]
 
 
 @dataclass(frozen=True)
@@ -70,20 +81,29 @@ class Sentence:
 def score_sentences(hits: list[Hit], qvec: np.ndarray, question: str, embedder: Embedder,
                     rrf_k: int = 60) -> list[Sentence]:
     """Every sentence of the hits, ranked by RRF of dense and BM25 rankings
-    over the sentences themselves; duplicates from overlapping chunks once."""
+    over the sentences themselves; duplicates from overlapping chunks once.
+    Sentence vectors come from the index (`IndexedHit`); only hits without
+    them (an index of an older format) have their sentences embedded."""
     import bm25s
 
     seen: set[tuple[str, str]] = set()
     items: list[tuple[str, Hit, int]] = []
+    stored: list[np.ndarray | None] = []  # each item's stored vector, if its hit has them
     for h in hits:
+        vecs = getattr(h, "sentence_vectors", None)
         for pos, s in enumerate(split_sentences(h.chunk.text)):
             key = (h.chunk.doc_id, s)
             if key not in seen and len(s) > 1:
                 seen.add(key)
                 items.append((s, h, pos))
+                stored.append(vecs[pos] if vecs is not None and pos < len(vecs) else None)
     if not items:
         return []
-    dense = embedder.embed([s for s, _, _ in items]) @ qvec
+    missing = [i for i, v in enumerate(stored) if v is None]
+    if missing:
+        for i, v in zip(missing, embedder.embed([items[i][0] for i in missing])):
+            stored[i] = v
+    dense = np.stack(stored) @ qvec
     rankings = [list(np.argsort(-dense))]
     bm = bm25s.BM25()
     bm.index([content_words(s) or ["_"] for s, _, _ in items], show_progress=False)

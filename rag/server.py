@@ -4,6 +4,8 @@ clients, on 127.0.0.1:8765 by default.
   POST /ask                  the `ask --json` contract
   POST /ask/stream           server-sent events: `token`... then `answer` (or `error`)
   POST /ingest               multipart .txt/.md/.html files, added to the index
+  GET  /articles             the indexed articles (?q= filters), newest first
+  DELETE /articles/{id}      remove an article and its passages from the index
   GET  /health               state ("loading the embedder" ... "ready"), index, counts
   POST /v1/chat/completions  OpenAI-compatible: the last user message is the question
   GET  /v1/models            the models /ask and /v1/chat/completions accept
@@ -34,6 +36,7 @@ MULTIPART_FRAMING_BYTES = 64_000  # headers and boundaries of a multipart body, 
 HTTP_TOO_LARGE = 413
 HTTP_UNPROCESSABLE = 422
 HTTP_SERVER_ERROR = 500
+HTTP_NOT_FOUND = 404
 TOP_K_MIN, TOP_K_MAX = bounds("top_k")
 
 
@@ -196,6 +199,21 @@ def create_app(assistant):
         idx = assistant.index
         return {"added": len(report.added), "skipped": skipped, "warnings": report.warnings,
                 "articles": len(idx.docs), "chunks": len(idx.chunks)}
+
+    @app.get("/articles", summary="The indexed articles, newest first; `q` keeps those matching every word")
+    def articles(q: str = "") -> dict:
+        from .articles import matching
+
+        rows = assistant.articles()
+        return {"articles": matching(rows, q), "total": len(rows)}
+
+    @app.delete("/articles/{doc_id:path}", summary="Remove an article and its passages from the index")
+    def delete_article(doc_id: str) -> dict:
+        if doc_id not in assistant.index.docs:
+            raise HTTPException(HTTP_NOT_FOUND, f"no article {doc_id!r} in the index; GET /articles lists them")
+        gone = assistant.delete([doc_id])
+        idx = assistant.index
+        return {"deleted": gone, "articles": len(idx.docs), "chunks": len(idx.chunks)}
 
     # ---- state -----------------------------------------------------------------
     @app.get("/health", summary="Server state; `state` is \"ready\" once models are loaded")

@@ -214,6 +214,47 @@ class Assistant:
                 raise value
             yield kind, value
 
+    def stream_until(self, question: str | Question, stop: threading.Event, model: str | None = None,
+                     top_k: int | None = None) -> Iterator[tuple[str, object]]:
+        """`stream`, stoppable, and saying when the draft is done (`rag.stopping`)."""
+        from .stopping import stream_until
+
+        return stream_until(self, question, stop, model, top_k)
+
+    # ---- the articles ----------------------------------------------------------
+    def articles(self) -> list[dict]:
+        """The indexed articles, newest first (`rag.articles.listing`)."""
+        from .articles import listing
+
+        return listing(self.index)
+
+    def article(self, doc_id: str) -> Document | None:
+        return self.index.docs.get(doc_id)
+
+    def delete(self, ids: list[str]) -> list[str]:
+        """Remove articles and their passages from the index (atomically, as
+        an ingest writes); the next question no longer sees them."""
+        from . import indexing
+
+        with self._ingest_lock:
+            idx, gone = indexing.delete(self.settings, list(ids))
+            with self._load_lock:
+                self._index = idx
+                self._version = (self.settings.index_dir / "current").resolve()
+        return gone
+
+    def context(self, doc_id: str, chunk_id: str, cited: str) -> dict | None:
+        """A cited passage in its article (`rag.articles.passage_context`)."""
+        from .articles import passage_context
+
+        return passage_context(self.index, doc_id, chunk_id, cited)
+
+    def examples(self, n: int | None = None) -> list[str]:
+        """Example questions drawn from the indexed articles."""
+        from .articles import EXAMPLES_SHOWN, example_questions
+
+        return example_questions(self.index, n or EXAMPLES_SHOWN)
+
     # ---- adding articles -------------------------------------------------------
     def ingest(self, paths: list[Path]):
         """Add files or folders; returns (LoadReport, n_added). The new index

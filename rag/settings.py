@@ -25,7 +25,8 @@ class Settings(BaseSettings):
 
     # models
     model: str = Field("default", description="LLM: a registry name (default, fast, tiny) or a GGUF path.")
-    embedder: str = Field("all-MiniLM-L6-v2", description="Sentence-transformers embedder id.")
+    embedder: str = Field("all-MiniLM-L6-v2-onnx-int8", description="Embedder id: all-MiniLM-L6-v2-onnx-int8 (MiniLM exported here to ONNX, int8; the default) or all-MiniLM-L6-v2 (sentence-transformers on torch, fp32: the baseline of `rag bench`).")
+    embed_threads: int | None = Field(None, ge=1, le=256, description="Threads of the ONNX embedder; None = all cores.")
     n_threads: int | None = Field(None, ge=1, description="llama.cpp threads; None = physical cores.")
     n_ctx: int = Field(2048, ge=256, le=32768, description="LLM context window in tokens.")
     llm_url: str | None = Field(None, description="Base URL of an OpenAI-compatible server (e.g. http://127.0.0.1:8080/v1) that runs the LLM instead of llama.cpp in-process.")
@@ -46,7 +47,8 @@ class Settings(BaseSettings):
     # chunking: token-aware, sentence-bounded
     chunk_tokens: int = Field(128, ge=16, le=2048, description="Maximum tokens (cl100k) per chunk.")
     chunk_overlap: int = Field(24, ge=0, le=512, description="Tokens of trailing sentences repeated at the next chunk's start.")
-    embed_batch: int = Field(64, ge=1, le=4096, description="Chunks embedded per batch while indexing.")
+    embed_batch: int = Field(64, ge=1, le=4096, description="Texts per model call while embedding (sorted by length first, so batches pad little).")
+    ingest_batch: int = Field(1024, ge=1, le=1_000_000, description="Texts (chunks and sentences) embedded between two appends to the resume file; a killed ingest loses at most this many.")
 
     # retrieval
     top_k: int = Field(4, ge=1, le=12, description="Passages given to the model (-k).")
@@ -67,6 +69,7 @@ class Settings(BaseSettings):
     min_relevance: float = Field(0.35, ge=-1, le=1, description="Best evidence cosine below this: off-topic, abstain (answerable >= 0.63, off-topic ~0.27).")
     min_support: float = Field(0.5, ge=0, le=1, description="Share of a claim's content words its cited passage must hold.")
     extract_min_relevance: float = Field(0.5, ge=-1, le=1, description="Evidence cosine needed to answer by extract when the model fails.")
+    min_answer_confidence: float = Field(0.0, ge=0, le=1, description="The model's own yes/no check of its answer (P(yes), asked in the same conversation; ~0.4 s): below this the answer is dropped. 0 turns the check off (the default until a threshold is chosen on the Reuters dev half).")
     extract_tries: int = Field(3, ge=1, le=50, description="Best evidence sentences tried as the extractive answer.")
     conflict_margin: float = Field(0.12, ge=0, le=1, description="Sentences within this cosine of the best passage may carry a disagreeing value (gold set).")
 

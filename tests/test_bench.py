@@ -13,6 +13,9 @@ import pytest
 
 from eval import bench
 from rag import store
+from rag.settings import ROOT
+
+SEEDS = ROOT / "seeds"
 
 
 def test_percentile_nearest_rank_worked_by_hand():
@@ -81,8 +84,10 @@ def test_budget_check_marks_missing_and_failed_figures():
 def test_rag_bench_smoke_on_tiny_model(tmp_path):
     out = tmp_path / "bench"
     r = subprocess.run([os.path.join(os.path.dirname(sys.executable), "rag"), "bench", "--models", "tiny",
-                        "--limit", "2", "--sizes", "2000,60000", "--floor-limit", "2", "--out", str(out)],
-                       capture_output=True, text=True, timeout=300)
+                        "--limit", "2", "--sizes", "2000,60000", "--floor-limit", "2", "--out", str(out),
+                        "--skip", "full-ingest", "--corpus", str(SEEDS), "--ingest-articles", "3",
+                        "--stage-sizes", "300"],
+                       capture_output=True, text=True, timeout=600)
     assert r.returncode == 0, r.stderr[-2000:]
     j = json.loads((out / "bench.json").read_text())
     md = (out / "bench.md").read_text()
@@ -99,3 +104,12 @@ def test_rag_bench_smoke_on_tiny_model(tmp_path):
     assert big["index"].startswith("IVF") and 0.0 <= big["recall_at_10"] <= 1.0 and big["sweep"]
     assert big["latency_ms"]["p50"] > 0 and big["peak_rss_mb"] > 0
     assert {b["what"] for b in j["budget_check"]} and "## Budget" in md and "| tiny |" in md
+    i = j["ingest"]
+    assert i["articles"] == 3 and i["chunks"] > 0 and i["torch_chunks_per_s"] > 0 and i["ingest_chunks_per_s"] > 0
+    assert i["ratio"] > 0 and "## Ingest" in md
+    st = j["stage"]["sizes"]["300"]
+    assert st["tiled"] and st["latency_ms"]["p50"] > 0 and "## Retrieval stage" in md
+    parts = j["cold_parts"]["tiny"]
+    assert all(parts[k] >= 0 for k in ("imports_s", "index_load_s", "embedder_load_s", "llm_load_s", "retrieval_s",
+                                      "prompt_to_first_token_s"))
+    assert "full_ingest" not in j

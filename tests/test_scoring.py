@@ -212,6 +212,25 @@ def test_harness_score_hand_worked():
     assert set(harness.METRICS) <= set(m)
 
 
+def test_harness_trust_figures_hand_worked():
+    m = harness.score(ROWS, k=5)
+    assert m["refusal_accuracy"] == 1.0  # C, the one unanswerable item, abstained
+    assert m["false_refusal_rate"] == 0.333  # B of A, B, D
+    assert m["disagreement_recall"] == 1.0  # D names 30% and over 40%, and cites passages holding each
+    assert m["false_disagreement_rate"] == 0.0  # A, the one answered non-conflict item, flags none
+    assert m["decided_by"] == {"llm": 2, "gate": 2}  # B and C abstained without a prompt
+
+
+def test_a_disagreement_is_shown_only_with_each_version_cited():
+    versions = [{"answers": ["30%"]}, {"answers": ["over 40%", "40%"]}]
+    both = out("30% [1]; over 40% [2].", False, [], ["The tariff was 30%.", "Duties rose to over 40%."], total=1)
+    assert harness.disagreement_shown(both, versions)
+    uncited = out("30% [1]; over 40%.", False, [], ["The tariff was 30%."], total=1)
+    assert not harness.disagreement_shown(uncited, versions)  # the 40% is named but no cited passage holds it
+    one = out("30% [1].", False, [], ["The tariff was 30%. Duties rose to over 40%."], total=1)
+    assert not harness.disagreement_shown(one, versions)
+
+
 def test_harness_score_with_a_hallucination_and_smaller_k():
     # C answered instead of abstaining; k = 1 drops A's rank-2 quote
     c = ROWS[2]
@@ -238,7 +257,15 @@ def test_harness_failed():
 
 def test_harness_check_thresholds():
     report = {"model": "m", "model_key": "tiny", "systems": {"m": {"accuracy": 0.5, "hallucinations": 3}}}
-    assert harness.check(report, {"tiny": {"accuracy": 0.4, "max_hallucinations": 3}}) == []
-    assert harness.check(report, {"tiny": {"accuracy": 0.6, "max_hallucinations": 2}}) == [
+    assert harness.check(report, {"seeds": {"tiny": {"accuracy": 0.4, "max_hallucinations": 3}}}) == []
+    assert harness.check(report, {"seeds": {"tiny": {"accuracy": 0.6, "max_hallucinations": 2}}}) == [
         "accuracy = 0.5 < 0.6", "hallucinations = 3 > 2"]
-    assert harness.check(report, {"default": {"accuracy": 0.9}}) == []  # no limits for this model
+    assert harness.check(report, {"seeds": {"default": {"accuracy": 0.9}}}) == []  # no limits for this model
+    assert harness.check(report, {"reuters": {"tiny": {"accuracy": 0.9}}}) == []  # another gold set's
+
+
+def test_harness_check_gates_the_test_split():
+    """Thresholds judge the test half (the dev half is where tuning looked)."""
+    report = {"model": "m", "model_key": "tiny", "gold_set": "reuters", "systems": {"m": {"accuracy": 0.9}},
+              "splits": {"dev": {"m": {"accuracy": 0.9}}, "test": {"m": {"accuracy": 0.5}}}}
+    assert harness.check(report, {"reuters": {"tiny": {"accuracy": 0.6}}}) == ["accuracy = 0.5 < 0.6"]

@@ -171,7 +171,7 @@ def test_chat_page_in_a_real_browser(ui_url):
 
         # upload an article, then ask about it: the answer cites it
         page.locator("#chat").scroll_into_view_if_needed()
-        page.get_by_text("Options and articles").click()
+        page.get_by_text("Options and adding articles").click()
         art = tmp / "lantern festival.md"
         art.write_text(ARTICLE, encoding="utf-8")
         page.locator("#upload input[type=file]").set_input_files(str(art))
@@ -220,4 +220,164 @@ def test_chat_page_in_a_real_browser(ui_url):
             p.wait_for_selector("#chat .rag-answer.final", timeout=240_000)
             got[q] = p.locator("#chat .rag-answer.final .text").inner_text()
         assert got == solo
+        browser.close()
+
+
+# ---- issue 17: the page for a working day (tiny model: quality does not matter) ----
+
+AXE = ROOT / "tests" / "ui_assets" / "node_modules" / "axe-core" / "axe.min.js"
+CLEAR = "#chat button[aria-label='Clear'], #chat button[title='Clear'], #chat button[aria-label='clear']"
+
+
+def _axe(page) -> list:
+    """Serious and critical axe-core violations on the page as it is, once
+    Gradio's transient toasts (whose own markup nests buttons) are closed
+    and no component is dimmed as pending."""
+    page.wait_for_function("!document.querySelector('.toast-body') && !document.querySelector('.pending')",
+                           timeout=30_000)
+    if not page.evaluate("typeof window.axe !== 'undefined'"):
+        page.add_script_tag(path=str(AXE))
+    found = page.evaluate("axe.run(document).then(r => r.violations.map(v => "
+                          "({id: v.id, impact: v.impact, nodes: v.nodes.map(n => n.target.join(' ') + ' ' + n.failureSummary)})))")
+    return [v for v in found if v["impact"] in {"serious", "critical"}]
+
+
+def _send(page, question: str) -> int:
+    """Send a question; returns how many checked answers were there before."""
+    before = page.locator("#chat .rag-answer.final, #chat .rag-error").count()
+    page.locator("#question textarea").fill(question)
+    page.locator("#question textarea").press("Enter")
+    return before
+
+
+def _wait_final(page, before: int, timeout: float = 120_000):
+    page.wait_for_function("n => document.querySelectorAll('#chat .rag-answer.final, #chat .rag-error').length > n",
+                           arg=before, timeout=timeout)
+    return page.locator("#chat .rag-answer.final, #chat .rag-error").nth(before)
+
+
+@pytest.fixture(scope="module")
+def tiny_ui(tmp_path_factory):
+    """`rag ui --model tiny` over the shipped articles plus one made-up
+    article (to delete), indexed into a tmp folder."""
+    import shutil
+
+    tmp = tmp_path_factory.mktemp("ui17")
+    seeds = tmp / "seeds"
+    shutil.copytree(ROOT / "seeds", seeds)
+    (seeds / "lantern.md").write_text(ARTICLE, encoding="utf-8")
+    port = free_port()
+    env = {**os.environ, "RAG_INDEX_DIR": str(tmp / "index"), "RAG_SEEDS_DIR": str(seeds),
+           "GRADIO_TEMP_DIR": str(tmp / "gradio"), "NO_COLOR": "1"}
+    url = f"http://127.0.0.1:{port}"
+    with running([str(BIN / "rag"), "ui", "--port", str(port), "--model", "tiny"], tmp / "ui.log", url, env):
+        yield url
+
+
+@pytest.mark.slow
+def test_the_page_for_a_working_day(tiny_ui):
+    from playwright.sync_api import expect, sync_playwright
+
+    url = tiny_ui
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as pw:
+        browser = _launch(pw)
+        context = browser.new_context(viewport={"width": 1200, "height": 1300})
+        context.grant_permissions(["clipboard-read", "clipboard-write"], origin=url)
+        page = context.new_page()
+        page.goto(url)
+        expect(page.locator("#status")).to_contain_text("Ready", timeout=240_000)
+
+        # an empty chat: example questions drawn from the indexed articles, a level-one heading, axe clean
+        examples = page.locator("#examples button.example")
+        expect(examples.first).to_be_visible(timeout=30_000)
+        assert page.locator("h1").count() == 1
+        assert _axe(page) == [], _axe(page)
+        page.screenshot(path=str(SHOTS / "empty-with-examples.png"), full_page=True)
+
+        # an example is asked by a click
+        label = examples.first.inner_text()
+        examples.first.click()
+        first = _wait_final(page, 0)
+        assert page.locator("#chat .message").first.inner_text().strip() == label.strip()
+        assert "NOT IN ARTICLES" not in first.inner_text()
+
+        # typing while an answer streams keeps the text; a second question is refused visibly
+        before = _send(page, "How many visitors did the Kelvport lantern festival draw?")
+        expect(page.locator("#question textarea")).to_have_value("", timeout=10_000)  # cleared when sent
+        page.locator("#question textarea").press_sequentially("typed while it answers")
+        page.locator("#question textarea").press("Enter")
+        expect(page.locator(".toast-body").filter(has_text="Still answering")).to_be_visible(timeout=10_000)
+        answer = _wait_final(page, before)
+        assert page.locator("#question textarea").input_value() == "typed while it answers"
+        assert "checking citations" not in answer.inner_text()
+        assert _axe(page) == [], _axe(page)
+
+        # copy gives plain text: the answer and its numbered sources
+        answer.locator("button.rag-copy").click()
+        copied = page.evaluate("navigator.clipboard.readText()")
+        assert "<" not in copied and "class=" not in copied, copied
+        assert "Sources:" in copied and re.search(r"^\[\d+\] Kelvport lantern festival", copied, re.M), copied
+
+        # a source opens in its article's context, and the whole article opens
+        answer.locator("a.cite").first.click()
+        src = answer.locator("details.source[open]").first
+        expect(src.locator("blockquote")).to_be_visible()
+        assert "The mayor said" in src.locator("blockquote").inner_text()  # the passage in its article
+        src.locator("a.open-article").click()
+        expect(page.locator("#article-view .article-full h2")).to_be_visible(timeout=20_000)
+        assert _axe(page) == [], _axe(page)
+        page.screenshot(path=str(SHOTS / "answer-with-source-open.png"), full_page=True)
+
+        # Stop ends the answer, and the page says it was discarded
+        page.locator("#question textarea").fill("What did China agree to buy?")
+        before = page.locator("#chat .rag-answer.final, #chat .rag-error").count()
+        page.locator("#question textarea").press("Enter")
+        page.locator("#stop").click()
+        stopped = _wait_final(page, before)
+        assert "Stopped" in stopped.inner_text() and "discarded" in stopped.inner_text(), stopped.inner_text()
+
+        # reload keeps the conversation, and it is in the list
+        n_answers = page.locator("#chat .rag-answer.final").count()
+        page.wait_for_timeout(1500)  # the save to browser storage follows the answer
+        page.reload()
+        expect(page.locator("#chat .rag-answer.final")).to_have_count(n_answers, timeout=30_000)
+        expect(page.locator("#conversations label").first).to_be_visible()
+
+        # the chat's own trash clears the follow-up memory: a follow-up is then asked as written
+        page.locator(CLEAR).first.click()
+        expect(page.locator("#chat .rag-answer.final")).to_have_count(0, timeout=10_000)
+        follow = _wait_final(page, _send(page, "And how long does it last?"))
+        assert follow.locator(".searched").count() == 0, follow.inner_text()
+
+        # New conversation: an empty chat with its examples
+        page.locator("#new-conv").click()
+        expect(page.locator("#chat .rag-answer.final")).to_have_count(0, timeout=10_000)
+        expect(examples.first).to_be_visible()
+
+        # a disagreement and an abstention (a fresh conversation: asked as written)
+        conflict = _wait_final(page, _send(page, "What tariff rate do Chinese goods face?"))
+        text = conflict.locator(".conflict").inner_text()
+        assert "Sources disagree on the rate" in text, text  # not "the pct"
+        page.screenshot(path=str(SHOTS / "disagreement.png"), full_page=True)
+        refused = _wait_final(page, _send(page, "What tariff does the US charge on cars imported from Japan?"))
+        assert "NOT IN ARTICLES" not in refused.inner_text()
+        expect(refused.locator(".abstain")).to_contain_text("don't say")
+        page.screenshot(path=str(SHOTS / "abstention.png"), full_page=True)
+
+        # delete: the article and its passages leave the index and the answers
+        q = "How many visitors did the Kelvport lantern festival draw?"
+        assert "Kelvport" in _wait_final(page, _send(page, q)).inner_html()
+        page.get_by_role("tab", name="Articles").click()
+        page.locator("#article-search textarea, #article-search input").first.fill("Kelvport")
+        expect(page.locator("#articles tbody tr")).to_have_count(1, timeout=20_000)  # the search keeps one
+        expect(page.locator("#articles")).to_contain_text("Kelvport")
+        page.screenshot(path=str(SHOTS / "articles-panel.png"), full_page=True)
+        page.locator("#delete-pick input").click()
+        page.get_by_role("option").filter(has_text="Kelvport").first.click()
+        page.locator("#delete").click()
+        expect(page.locator("#delete-status")).to_contain_text("Deleted 1 article", timeout=60_000)
+        expect(page.locator("#status")).to_contain_text("5 articles")
+        page.get_by_role("tab", name="Chat").click()
+        assert "Kelvport" not in _wait_final(page, _send(page, q)).inner_html()
         browser.close()

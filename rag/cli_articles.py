@@ -1,0 +1,61 @@
+"""`rag articles` and `rag delete`: what the index holds, and removing
+articles from it. Registered on the `rag` group by rag.cli; nothing here
+loads a model (a delete keeps the other passages' stored vectors)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from . import indexing, store
+from .errors import RagError
+from .settings import default_settings
+
+index_option = click.option("--index", "index_dir", type=click.Path(path_type=Path), default=None,
+                            help="Index folder (default index/).")
+
+
+@click.command("articles")
+@click.argument("query", required=False, default="")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
+@index_option
+def articles_cmd(query, as_json, index_dir):
+    """List the indexed articles, newest first; QUERY keeps those whose
+    title, outlet, date or id hold every word.
+
+    Example: rag articles tariff"""
+    try:
+        from .articles import listing, matching
+
+        rows = matching(listing(store.Index.load(default_settings(index_dir=index_dir).index_dir)), query)
+    except RagError as e:
+        raise click.ClickException(str(e)) from None
+    for r in rows:
+        if as_json:
+            click.echo(json.dumps(r, ensure_ascii=False))
+        else:
+            meta = ", ".join(x for x in (r["outlet"], r["date"]) if x)
+            click.echo(f"{r['id']}  {r['title']}" + (f" ({meta})" if meta else "") + f"  {r['chars']:,} chars")
+
+
+@click.command("delete")
+@click.argument("ids", nargs=-1, required=True)
+@index_option
+def delete_cmd(ids, index_dir):
+    """Remove articles (by id, as `rag articles` shows) and their passages
+    from the index, in one atomic write.
+
+    Example: rag delete business/001 004_f20f53a03460532b"""
+    try:
+        settings = default_settings(index_dir=index_dir)
+        idx, gone = indexing.delete(settings, list(ids))
+    except RagError as e:
+        raise click.ClickException(str(e)) from None
+    missing = [i for i in ids if i not in gone]
+    for i in gone:
+        click.echo(f"deleted {i}")
+    if missing:
+        click.echo(f"not in the index: {', '.join(missing)}", err=True)
+    click.echo(f"{len(idx.docs)} articles, {len(idx.chunks)} passages left")
