@@ -9,9 +9,7 @@ from pathlib import Path
 
 import click
 
-from . import indexing, store
 from .errors import RagError
-from .settings import default_settings
 
 index_option = click.option("--index", "index_dir", type=click.Path(path_type=Path), default=None,
                             help="Index folder (default index/).")
@@ -27,7 +25,9 @@ def articles_cmd(query, as_json, index_dir):
 
     Example: rag articles tariff"""
     try:
+        from . import store
         from .articles import listing, matching
+        from .settings import default_settings
 
         rows = matching(listing(store.Index.load(default_settings(index_dir=index_dir).index_dir)), query)
     except RagError as e:
@@ -49,6 +49,9 @@ def delete_cmd(ids, index_dir):
 
     Example: rag delete business/001 004_f20f53a03460532b"""
     try:
+        from . import indexing
+        from .settings import default_settings
+
         settings = default_settings(index_dir=index_dir)
         idx, gone = indexing.delete(settings, list(ids))
     except RagError as e:

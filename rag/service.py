@@ -56,9 +56,9 @@ class Assistant:
     @property
     def embedder(self):
         if self._embedder is None:
-            from .embed import SentenceTransformerEmbedder
+            from .embed import embedder_for
 
-            self._embedder = SentenceTransformerEmbedder(self.settings.embedder)
+            self._embedder = embedder_for(self.settings)
         return self._embedder
 
     @property
