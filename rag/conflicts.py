@@ -7,18 +7,37 @@ import math
 import re
 
 from . import facts as F
-from .asked import asked_kinds
 from .text import content_words, split_sentences
 from .types import Conflict, Passage, byline
 
 CHARS_PER_WORD = 8  # distance in characters counted as one word between a value and a question term
-QUALIFIER_WINDOW = 14  # characters before a value searched for its qualifier ("over", "nearly")
-MIN_VERSIONS = 2  # a disagreement needs two articles and two values
-VALUE_KINDS = {"pct", "money", "num", "date", "month"}  # kinds that can disagree (a bare year or weekday: too loose)
-UNIT_FILLER = {"mln", "bln", "million", "billion", "dlr", "dlrs", "dollar", "dollars", "us", "a", "an", "per"}
-UNIT_REACH = 3  # words after a value searched for its unit  # scale and currency words, skipped to reach the unit
+QUALIFIER_WINDOW = 14
+MIN_VERSIONS = 2  # a disagreement needs two articles and two values  # characters before a value searched for its qualifier ("over", "nearly")
 
 _QUAL = re.compile(r"(?:\b(?:over|about|around|nearly|almost|roughly|more than|less than|at least|up to|some|to)\s+)$", re.I)
+
+
+def asked_kinds(question: str) -> set[str]:
+    """Which kinds of value a question asks for (empty = unclear).
+
+    >>> sorted(asked_kinds("what tariff rate?"))
+    ['pct']
+    >>> sorted(asked_kinds("How big was the trade deficit?"))
+    ['money']
+    """
+    q = question.lower()
+    kinds = set()
+    if re.search(r"\b(rate|percent|percentage|%|share|level|tariffs?|duties|duty)\b", q):
+        kinds.add("pct")
+    if re.search(r"\b(how much|worth|value|cost|deficit|surplus|imbalance|dollars?|billion|million|spent|size|large|big)\b", q):
+        kinds.add("money")
+    if re.search(r"\b(date|day|time)\b", q):
+        kinds.add("date")
+    elif re.search(r"\b(when|month)\b", q):
+        kinds |= {"date", "month"}
+    if re.search(r"\b(how many|number of|how long)\b", q):
+        kinds.add("num")
+    return kinds
 
 
 def _with_qualifier(sentence: str, surface: str) -> str:
@@ -57,7 +76,7 @@ def find(question: str, passages: list[Passage], scores: dict[str, float] | None
 
     `scores` maps a sentence to its cosine with the question; sentences
     within `margin` of the best passage's relevance are candidates."""
-    kinds = asked_kinds(question) & VALUE_KINDS
+    kinds = asked_kinds(question)
     if not kinds or not passages:
         return []
     scores = scores or {}
@@ -87,45 +106,18 @@ def find(question: str, passages: list[Passage], scores: dict[str, float] | None
         fit = closeness(x, f, weights) + scores.get(x, p.relevance)
         if p.doc.id not in chosen or fit > chosen[p.doc.id][0]:
             chosen[p.doc.id] = (fit, f, x, p)
-    # one quantity: the values of one kind, measured in one unit ("bpd",
-    # "dlrs a share"); a rate and an amount, or tonnes and bags, never disagree
-    groups: dict[tuple[str, str], list[tuple[float, str, F.Fact, str, Passage]]] = {}
-    for d, (fit, f, x, p) in chosen.items():
-        groups.setdefault((f.kind, unit_after(x, f)[0]), []).append((fit, d, f, x, p))
-    if not groups:
-        return []
-    group = max(groups.values(), key=lambda g: (len(g), max(v[0] for v in g)))
-    if len(group) < MIN_VERSIONS or len({f.value for _, _, f, _, _ in group}) < MIN_VERSIONS:
+    chosen = {d: v[1:] for d, v in chosen.items()}
+    distinct = {(f.kind, f.value) for f, _, _ in chosen.values()}
+    if len(chosen) < MIN_VERSIONS or len(distinct) < MIN_VERSIONS:
         return []
     values, seen = [], set()
-    for _, d, f, x, p in sorted(group, key=lambda v: v[4].doc.date or "", reverse=True):  # newest first
-        if f.value in seen:
+    for d, (f, s, p) in chosen.items():
+        if (f.kind, f.value) in seen:
             continue
-        seen.add(f.value)
-        unit = unit_after(x, f)[1]
-        values.append({"value": _with_qualifier(x, f.surface) + (f" {unit}" if unit else ""), "n": p.n, "doc_id": d, "chunk_id": p.chunk.id,
-                       "title": p.doc.title, "outlet": p.doc.outlet, "date": p.doc.date, "quote": x})
-    return [Conflict(kind=group[0][2].kind, values=values)]
-
-
-def unit_after(sentence: str, f: F.Fact) -> tuple[str, str]:
-    """The word right after a count or an amount, when it is a unit
-    ("bags", "bpd", "share" in "dlrs a share"): (its stem, as written);
-    ("", "") for rates and dates, whose kind is their unit, and where no
-    unit follows.
-
-    >>> unit_after("Output was 16 mln bpd in February.", F.quantities("16 mln bpd")[0])
-    ('bpd', 'bpd')
-    >>> unit_after("Tariffs fell to 30% for 90 days.", F.quantities("30%")[0])
-    ('', '')
-    """
-    i = sentence.find(f.surface)
-    if f.kind not in {"num", "money"} or i < 0:
-        return "", ""
-    after = [w for w in re.findall(r"[A-Za-z]+", sentence[i + len(f.surface):])[:UNIT_REACH]
-             if w.lower() not in UNIT_FILLER]
-    unit = content_words(after[0]) if after else []
-    return (unit[0], after[0]) if unit and unit[0].isalpha() else ("", "")
+        seen.add((f.kind, f.value))
+        values.append({"value": _with_qualifier(s, f.surface), "n": p.n, "doc_id": d, "chunk_id": p.chunk.id,
+                       "title": p.doc.title, "outlet": p.doc.outlet, "date": p.doc.date, "quote": s})
+    return [Conflict(kind="/".join(sorted(kinds)), values=values)]
 
 
 def summary(found: list[Conflict]) -> str:

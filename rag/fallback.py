@@ -1,18 +1,35 @@
 """The extractive fallback: when no sentence of the model's answer survives
-the checks, the best evidence sentence answers instead, if it is a full
-statement, relevant enough, and holds the kind of thing asked. Only for a
-question that asks for a value or a name: for any other ("which book won?",
-"what illness?") a sentence about the subject cannot be checked to hold the
-answer, and presenting it as one is how non-answers passed as answers."""
+the claim check, the best evidence sentence answers instead, if it is a
+full statement, relevant enough, and holds the kind of thing asked."""
 
 from __future__ import annotations
 
-from .asked import answers_type, is_typed
+import re
+
+from .conflicts import asked_kinds
+from .facts import dates, names, quantities
 from .retrieve import Sentence
 from .types import Passage
 from .verify import Claim
 
 MIN_STATEMENT_WORDS = 5  # shorter lines are headlines or fragments
+_WANTS_NAME = re.compile(r"\b(who|whom|whose|name|which (?:person|leader|official|company|companies|outlet|city|country|platform))\b", re.I)
+
+
+def answers_type(sentence: str, question: str) -> bool:
+    """Does a sentence hold the kind of thing asked: a value of the asked
+    kind ("how many", "what rate", "when"), or a name for "who"?
+
+    >>> answers_type("Tariffs were cut to 30%.", "what tariff rate?"), answers_type("Talks went on.", "what tariff rate?")
+    (True, False)
+    """
+    kinds = asked_kinds(question)
+    if kinds and not any(f.kind in kinds for f in quantities(sentence) + dates(sentence)):
+        return False
+    if _WANTS_NAME.search(question):
+        asked = {f.value for f in names(question)}
+        return any(f.value not in asked for f in names(sentence))
+    return True
 
 
 def is_statement(sentence: str) -> bool:
@@ -24,8 +41,6 @@ def extract(question: str, sentences: list[Sentence], passages: list[Passage], m
             tries: int) -> list[Claim]:
     """The best of the first `tries` evidence sentences that qualifies, cited
     to the passage that holds it; [] when none does."""
-    if not is_typed(question):
-        return []
     by_chunk = {p.chunk.id: p for p in passages}
     for s in sentences[:tries]:
         p = by_chunk.get(s.hit.chunk.id)

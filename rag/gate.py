@@ -1,13 +1,7 @@
 """The gate before the LLM: is the evidence about what the question asks?
 Similarity catches off-topic questions; on-topic ones the articles cannot
 answer (another country, product or year) are caught by the question's names
-and years missing from the evidence.
-
-The names and years are looked for in the passages' whole articles (title,
-text, the year of their date), not only in the sentences packed for the
-model: a question carries context (a quarter and its year, an earlier
-election, the company's name) that its answer's sentence leaves out but its
-article holds."""
+and years missing from the evidence."""
 
 from __future__ import annotations
 
@@ -56,15 +50,6 @@ def key_terms(question: str) -> list[str]:
     return list(dict.fromkeys(out))
 
 
-def articles_text(passages: list[Passage]) -> list[str]:
-    """The passages, and the title, text and date's year of each article
-    they come from (each article once)."""
-    out = [p.text for p in passages]
-    for doc in {p.doc.id: p.doc for p in passages}.values():
-        out += [doc.title, doc.text, (doc.date or "")[:4]]
-    return out
-
-
 def gate(question: str, passages: list[Passage], settings: Settings) -> Gate:
     """Open when the best passage is relevant enough and holds the
     question's names and years (spelled out or abbreviated)."""
@@ -73,12 +58,11 @@ def gate(question: str, passages: list[Passage], settings: Settings) -> Gate:
     rel = max(p.relevance for p in passages)
     if rel < settings.min_relevance:
         return Gate(False, rel, [], "no passage is about the question")
-    raw = " ".join(articles_text(passages))
-    text = raw.lower().replace(".", "")
+    text = " ".join(p.text for p in passages).lower().replace(".", "")
     have = set(re.findall(r"[a-z0-9]+", text))
     if "us" in have or "united states" in text or "america" in text:
         have |= US_ALIASES
-    have |= initialisms(raw)  # "US Department of Agriculture" -> "usda"
+    have |= initialisms(" ".join(p.text for p in passages))  # "US Department of Agriculture" -> "usda"
     # a name spelled out in the question and abbreviated in the articles: "United Nations" / "UN"
     spelled = {w for run in re.findall(r"[A-Z][a-z]+(?: (?:of |and )?[A-Z][a-z]+)+", question)
                if "".join(x[0] for x in run.split() if x[0].isupper()).lower() in have for w in run.lower().split()}

@@ -15,7 +15,6 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from . import conflicts, fallback, prompts
-from .asked import answers_type
 from .embed import Embedder
 from .gate import Gate, gate
 from .llm import LLM
@@ -103,20 +102,13 @@ def generate(ev: Evidence, llm: LLM, settings: Settings, on_token: Callable[[str
     return Draft("".join(pieces).strip(), llm.last_usage.get("prompt_tokens", 0), notes)
 
 
-def check(draft: Draft, q: Question, passages: list[Passage], settings: Settings) -> Checked:
-    """Each sentence of the draft against its cited passage (`verify`); and
-    the answer as a whole must hold the kind of thing asked (`asked`): a
-    sentence about the subject without the asked rate, date or name is not
-    an answer."""
+def check(draft: Draft, passages: list[Passage], settings: Settings) -> Checked:
+    """Each sentence of the draft against its cited passage (`verify`)."""
     if is_refusal(draft.raw) and "[" not in draft.raw:
         return Checked([])
     checked = check_answer(draft.raw, passages, settings.min_support)
     claims = [c for c in checked if c.supported]
-    removed = [c for c in checked if not c.supported]
-    if claims and not any(answers_type(c.text, q.text) for c in claims):
-        removed += [replace(c, supported=False, missing=["what was asked"]) for c in claims]
-        claims = []
-    return Checked(claims, removed, "llm" if claims else "abstain")
+    return Checked(claims, [c for c in checked if not c.supported], "llm" if claims else "abstain")
 
 
 def confirm(checked: Checked, ev: Evidence, draft: Draft, llm: LLM, settings: Settings) -> Checked:
@@ -202,7 +194,7 @@ def answer(question: str | Question, index: Index, embedder: Embedder, llm: LLM 
     draft, checked = None, Checked([])
     if g.ok and llm is not None:
         draft = generate(ev, llm, settings, on_token)
-        checked = confirm(check(draft, q, ev.passages, settings), ev, draft, llm, settings)
+        checked = confirm(check(draft, ev.passages, settings), ev, draft, llm, settings)
     if g.ok and not checked.claims:
         checked = fall_back(ev, settings, checked.removed, checked.confidence)
     clock.mark("generate")
