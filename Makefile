@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 Q ?= what tariff rate?
 MODEL ?= default
 
-.PHONY: browser axe ask test test-fast eval install install-default install-fast install-tiny clean-index
+.PHONY: browser axe ask test test-fast eval eval-reuters install install-default install-fast install-tiny clean-index
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -50,6 +50,10 @@ test-fast: $(VENV)/.stamp-test+model-tiny
 
 eval: $(VENV)/.stamp-test+model-default
 	$(BIN)/rag eval --model $(MODEL) --check
+
+# the Reuters-21578 gold set's test half (converted and indexed on first use)
+eval-reuters: $(VENV)/.stamp-test+model-default
+	$(BIN)/rag eval --gold reuters --split test --no-unchecked --model $(MODEL)
 
 clean-index:
 	rm -rf index/v-* index/current index/.tmp-* index/.current-*

@@ -1,10 +1,11 @@
-"""The gold-set evals with the real default model: CI fails when a score
-falls under eval/thresholds.toml. The shipped articles' set is scored whole;
-the Reuters set (converted and indexed on first use) on its test half only,
-the half nobody looked at while tuning. Reports go to eval/reports/.
+"""The gold-set eval with the real default model: CI fails when a score
+falls under eval/thresholds.toml. Reports go to eval/reports/.
 
-The model's unchecked row (what the checks add) is left to `rag eval`: it
-doubles the LLM time and gates nothing."""
+The Reuters gold set's test half runs with `make eval-reuters` (about 17
+minutes on 2 cores: its index, then 102 answers); it joins this test when
+it has thresholds measured on that half (issue #15), within `make test`'s
+time budget. The model's unchecked row (what the checks add) is left to
+`rag eval`: it doubles the LLM time and gates nothing."""
 
 import pytest
 
@@ -13,7 +14,7 @@ from rag.settings import Settings
 
 
 @pytest.mark.eval
-@pytest.mark.parametrize("gold_set, split", [("seeds", None), ("reuters", "test")])
+@pytest.mark.parametrize("gold_set, split", [("seeds", None)])
 def test_gold_set_meets_thresholds(gold_set, split):
     report = harness.evaluate(Settings(model="default"), gold_set, split, unchecked=False)
     print("\n" + harness.markdown(report).split("## Failed")[0])
