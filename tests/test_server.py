@@ -10,6 +10,7 @@ import pytest
 
 from rag.server import create_app
 from rag.service import Assistant
+from rag.settings import Settings
 
 from helpers import (
     ARTICLES,
@@ -189,12 +190,12 @@ def test_real_server_every_endpoint(served):
     assert h["ready"] and h["models_loaded"] == ["tiny"] and h["articles"] == len(ARTICLES)
 
     j = c.post("/ask", json={"question": TARIFF_Q}).json()
-    check_contract(j, embedder_id="all-MiniLM-L6-v2")
+    check_contract(j, embedder_id=Settings().embedder)
     assert j["model"]["llm"].startswith("SmolLM2") and j["passages"]
 
     events = sse(c.post("/ask/stream", json={"question": TARIFF_Q}).text)
     assert events[-1][0] == "answer" and [k for k, _ in events].count("answer") == 1
-    check_contract(events[-1][1], embedder_id="all-MiniLM-L6-v2")
+    check_contract(events[-1][1], embedder_id=Settings().embedder)
 
     r = c.post("/ingest", files=[("files", ("paris.txt", NEW_ARTICLE, "text/plain"))])
     assert r.status_code == 200 and r.json()["added"] == 1 and r.json()["articles"] == len(ARTICLES) + 1
@@ -215,9 +216,9 @@ def test_real_server_every_endpoint(served):
     msgs = [{"role": "user", "content": TARIFF_Q}]
     done = client.chat.completions.create(model="tiny", messages=msgs)
     assert done.choices[0].message.content.startswith(done.model_extra["rag"]["answer"])
-    check_contract(done.model_extra["rag"], embedder_id="all-MiniLM-L6-v2")
+    check_contract(done.model_extra["rag"], embedder_id=Settings().embedder)
     chunks = [ch for ch in client.chat.completions.create(model="tiny", messages=msgs, stream=True) if ch.choices]
     streamed = "".join(ch.choices[0].delta.content or "" for ch in chunks)
     final = chunks[-1].model_extra["rag"]
-    check_contract(final, embedder_id="all-MiniLM-L6-v2")
+    check_contract(final, embedder_id=Settings().embedder)
     assert streamed.startswith(final["answer"]) and chunks[-1].choices[0].finish_reason == "stop"

@@ -15,6 +15,7 @@ from rag import cli, client
 from rag.errors import InputError
 from rag.server import create_app
 from rag.service import Assistant
+from rag.settings import Settings
 
 from helpers import BIN, REPLY, TARIFF_Q, FakeLLM, RagServe, ThreadServer, check_contract, fake_assistant, free_port
 
@@ -125,12 +126,12 @@ def test_real_ask_uses_a_running_server(tmp_path):
     with RagServe(tmp_path) as srv:
         [warm], warm_s = ask(TARIFF_Q, port=srv.port)
         assert warm["served_by"] == "server"
-        check_contract(warm, embedder_id="all-MiniLM-L6-v2")
+        check_contract(warm, embedder_id=Settings().embedder)
         batch, _ = ask("-", port=srv.port, stdin=f"{TARIFF_Q}\nHow long was the phone call?\n")
         assert [x["served_by"] for x in batch] == ["server", "server"]
     [cold], cold_s = ask(TARIFF_Q, port=srv.port)  # the server is gone: in-process
     assert "served_by" not in cold
-    check_contract(cold, embedder_id="all-MiniLM-L6-v2")
+    check_contract(cold, embedder_id=Settings().embedder)
     assert cold["passages"] == warm["passages"]  # the same index, searched the same way
     # What the warm path saves is loading: the wall time minus the answer's
     # own time (which varies with the machine's load, the same either way).
