@@ -10,10 +10,9 @@ from pathlib import Path
 
 import click
 
+from .cli_options import index_option
 from .errors import RagError
 
-index_option = click.option("--index", "index_dir", type=click.Path(path_type=Path), default=None,
-                            help="Index folder (default index/).")
 host_option = click.option("--host", default=None, help="Address to bind (default 127.0.0.1, loopback only).")
 
 

@@ -5,14 +5,11 @@ loads a model (a delete keeps the other passages' stored vectors)."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import click
 
+from .cli_options import index_option
 from .errors import RagError
-
-index_option = click.option("--index", "index_dir", type=click.Path(path_type=Path), default=None,
-                            help="Index folder (default index/).")
 
 
 @click.command("articles")

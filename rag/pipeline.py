@@ -46,6 +46,7 @@ class Draft:
     raw: str
     prompt_tokens: int
     notes: list[str] = field(default_factory=list)
+    messages: list[dict] = field(default_factory=list)  # the prompt it answered
 
 
 @dataclass(frozen=True)
@@ -99,7 +100,7 @@ def generate(ev: Evidence, llm: LLM, settings: Settings, on_token: Callable[[str
         pieces.append(piece)
         if on_token:
             on_token(piece)
-    return Draft("".join(pieces).strip(), llm.last_usage.get("prompt_tokens", 0), notes)
+    return Draft("".join(pieces).strip(), llm.last_usage.get("prompt_tokens", 0), notes, msgs)
 
 
 def check(draft: Draft, passages: list[Passage], settings: Settings) -> Checked:
@@ -111,7 +112,7 @@ def check(draft: Draft, passages: list[Passage], settings: Settings) -> Checked:
     return Checked(claims, [c for c in checked if not c.supported], "llm" if claims else "abstain")
 
 
-def confirm(checked: Checked, ev: Evidence, draft: Draft, llm: LLM, settings: Settings) -> Checked:
+def confirm(checked: Checked, draft: Draft, llm: LLM, settings: Settings) -> Checked:
     """The model's own yes/no check of the answer that survived the claim
     check, asked in the same conversation (its cached prefix makes it cost
     only the new turn's tokens). Below `min_answer_confidence` the answer is
@@ -119,8 +120,7 @@ def confirm(checked: Checked, ev: Evidence, draft: Draft, llm: LLM, settings: Se
     ask = getattr(llm, "yes_probability", None)
     if not checked.claims or ask is None or settings.min_answer_confidence <= 0:  # 0: off, nothing asked
         return checked
-    msgs, _ = prompts.fit(ev.question.text, ev.passages, token_counter(llm), settings.n_ctx, settings.max_answer_tokens)
-    p = ask([*msgs, {"role": "assistant", "content": draft.raw}, {"role": "user", "content": prompts.VERIFY}])
+    p = ask([*draft.messages, {"role": "assistant", "content": draft.raw}, {"role": "user", "content": prompts.VERIFY}])
     if p is None or p >= settings.min_answer_confidence:
         return replace(checked, confidence=p)
     dropped = [replace(c, supported=False, missing=["the model's own check"]) for c in checked.claims]
@@ -194,7 +194,7 @@ def answer(question: str | Question, index: Index, embedder: Embedder, llm: LLM 
     draft, checked = None, Checked([])
     if g.ok and llm is not None:
         draft = generate(ev, llm, settings, on_token)
-        checked = confirm(check(draft, ev.passages, settings), ev, draft, llm, settings)
+        checked = confirm(check(draft, ev.passages, settings), draft, llm, settings)
     if g.ok and not checked.claims:
         checked = fall_back(ev, settings, checked.removed, checked.confidence)
     clock.mark("generate")
