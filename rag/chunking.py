@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import hashlib
 
-from .text import count_tokens, split_sentences, truncate_tokens
+from .text import count_tokens, split_sentences, token_windows, truncate_tokens
 from .types import Chunk, Document
 
 
@@ -14,17 +14,22 @@ def chunk_id(doc: Document, start: int, text: str) -> str:
 
 
 def _pieces(sentences: list[str], max_tokens: int) -> list[tuple[str, int]]:
-    """Sentences with their token counts; a sentence over the limit is cut."""
+    """Sentences with their token counts; a sentence over the limit is cut
+    into runs of `max_tokens` tokens (rare: a table, a list, a text with no
+    full stops), tokenized once, so a long run costs linear time."""
     out = []
     for s in sentences:
         n = count_tokens(s)
-        while n > max_tokens:  # rare: a run-on "sentence" (a table, a list)
-            head = truncate_tokens(s, max_tokens)
-            out.append((head, count_tokens(head)))
-            s = s[len(head):].strip()
-            n = count_tokens(s)
-        if s:
+        if n <= max_tokens:
             out.append((s, n))
+            continue
+        for piece in token_windows(s, max_tokens):
+            while (n := count_tokens(piece)) > max_tokens:  # a window can tokenize longer on its own
+                head = truncate_tokens(piece, max_tokens) or piece[0]  # a character at least: progress
+                out.append((head, count_tokens(head)))
+                piece = piece[len(head):].strip()
+            if piece:
+                out.append((piece, n))
     return out
 
 

@@ -50,6 +50,19 @@ def truncate_tokens(text: str, limit: int) -> str:
     return enc.decode_bytes(ids[:limit]).decode("utf-8", errors="ignore")
 
 
+def token_windows(text: str, size: int) -> list[str]:
+    """`text` cut into pieces of about `size` tokens each, whitespace at the
+    cuts dropped; one tokenization, so linear in the text's length.
+
+    >>> token_windows("one two three four five", 2)
+    ['one two', 'three four', 'five']
+    """
+    ids = _encoding().encode(text, disallowed_special=())
+    _, starts = _encoding().decode_with_offsets(ids)  # character offset of each token
+    cuts = [*starts[::size], len(text)]
+    return [p for a, b in zip(cuts, cuts[1:]) if (p := text[a:b].strip())]
+
+
 def split_sentences(text: str) -> list[str]:
     """Sentences of a text; each line (headline, bullet) is split on its own.
 
