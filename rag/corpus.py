@@ -24,6 +24,7 @@ TITLE_SCAN_CHARS = 2000
 SNIFF_BYTES = 8192  # the head of a file read to tell text from binary
 MAX_CONTROL_SHARE = 0.05  # control bytes (not tab, line breaks, form feed) in text: rare
 _CONTROL = set(range(9)) | set(range(14, 32))
+NOT_REGULAR = "not a regular file (a FIFO, socket or device)"
 
 
 @dataclass
@@ -61,6 +62,8 @@ def iter_files(paths: list[Path], report: LoadReport) -> Iterator[tuple[Path, st
             if root.is_symlink():  # exists() follows the link: a dangling link or a loop
                 raise InputError(f"{root}: a broken symlink or a symlink loop; point it at a file or folder.")
             raise InputError(f"{root}: no such file or folder. Check the path and try again.")
+        if not root.is_dir() and not root.is_file():
+            raise InputError(f"{root}: {NOT_REGULAR}; name a file or folder of articles.")
         if root.is_file():
             walk = [(str(root.parent), [], [root.name])]
             base = root
@@ -88,6 +91,9 @@ def iter_files(paths: list[Path], report: LoadReport) -> Iterator[tuple[Path, st
                     report.skipped.append((str(p), "a symlink loop; skipped"))
                     continue
                 if real in seen:
+                    continue
+                if real.exists() and not real.is_file():  # reading a FIFO would wait forever for a writer
+                    report.skipped.append((str(p), f"{NOT_REGULAR}; skipped"))
                     continue
                 seen.add(real)
                 yield p, doc_id(p, base)
