@@ -39,3 +39,21 @@ class IndexMismatch(RagError):
     """The index was built with other settings than the ones asked for."""
 
     http_status = 500
+
+
+class TooLarge(InputError):
+    """An ingest request asks for more work than the limits allow."""
+
+    http_status = 413
+
+
+class ArticleExists(InputError):
+    """An upload would replace a stored article without being asked to."""
+
+    http_status = 409
+
+
+class DiskFull(RagError):
+    """No space left while writing the index; the index is as it was."""
+
+    http_status = 507

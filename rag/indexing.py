@@ -82,7 +82,8 @@ def build(settings: Settings, embedder: Embedder, docs: list[Document],
     cache = EmbedCache(root, embedder.id, embedder.dim)
     known = _known(reuse)
     known.update(cache.read())
-    chunks, vectors, sentences = embed_documents(settings, embedder, docs, known, cache)
+    with store.disk_full_is_clean(root):  # the resume file's appends
+        chunks, vectors, sentences = embed_documents(settings, embedder, docs, known, cache)
     with status("writing index"):
         store.write(root, docs, chunks, vectors, index_params(settings, embedder), sentences)
     EmbedCache.remove_all(root)

@@ -4,10 +4,19 @@ store, under one manifest that records what made it and a sha256 per file.
 Layout (index/README.md): `<dir>/current` is a symlink to `<dir>/v-<id>/`.
 A build writes a new version folder, then swaps the symlink with one atomic
 rename, so a crash leaves the old index or the new one, never a mix.
+
+The old version is deleted right after the swap, and a reader that was
+still loading it retries on the new `current` (`Index.load`): a version
+that failed to read after `current` moved on is not a damaged index. We
+chose that over keeping the previous version for a while, which would
+double the index's disk use (and a full disk is a failure ingest meets).
+A failed write removes its own temporary folder; leftovers of a killed
+one are removed before the next write, so they cannot fill the disk.
 """
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import hashlib
 import json
@@ -23,7 +32,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import IndexCorrupt, IndexMismatch, IndexMissing
+from .errors import DiskFull, IndexCorrupt, IndexMismatch, IndexMissing
 from .fileutil import sha256_file
 from .progress import progress_bar, status
 from .text import content_words
@@ -34,6 +43,8 @@ REBUILD_HINT = "rebuild it with `rag index --rebuild`"
 FLAT_MAX = 50_000  # up to this many vectors, exact search (~5 ms a question); above, IVF
 IVF_TRAIN_PER_LIST = 40  # k-means sample per list (FAISS wants at least 39)
 IVF_NPROBE_SHARE = 1 / 32  # lists searched: recall@10 >= 0.99 on clustered synthetic data (`rag bench`), with room for real text
+LOAD_TRIES = 5  # a reader starts again on the new version this often when writers swap versions under it
+DISK_FULL = {errno.ENOSPC, errno.EDQUOT}
 
 
 def corpus_hash(docs: list[Document]) -> str:
@@ -82,11 +93,13 @@ def make_faiss(vectors: np.ndarray, progress: bool = False, flat_max: int = FLAT
 
 @contextmanager
 def write_lock(root: Path):
-    """One writer at a time per index folder."""
+    """One writer at a time per index folder. Whatever a killed writer left
+    (a partial version, a link) goes first, before it can fill the disk."""
     root.mkdir(parents=True, exist_ok=True)
     with open(root / ".lock", "w") as f:
         fcntl.flock(f, fcntl.LOCK_EX)
         try:
+            _collect(root, keep=_current_name(root))
             yield
         finally:
             fcntl.flock(f, fcntl.LOCK_UN)
@@ -138,8 +151,20 @@ class Index:
     # ---- reading ---------------------------------------------------------
     @classmethod
     def load(cls, root: Path, expect: dict | None = None) -> Index:
-        """Load and verify. `expect` (from `params`) must match the manifest."""
-        version_dir = _current(root)
+        """Load and verify. `expect` (from `params`) must match the manifest.
+        A version deleted while it was read (a writer swapped in a newer
+        one) is read again from the new `current`."""
+        for _ in range(LOAD_TRIES - 1):
+            version_dir = _current(root)
+            try:
+                return cls._load(root, version_dir, expect)
+            except IndexCorrupt:
+                if _current(root) == version_dir:  # still the current version: really damaged
+                    raise
+        return cls._load(root, _current(root), expect)
+
+    @classmethod
+    def _load(cls, root: Path, version_dir: Path, expect: dict | None) -> Index:
         mpath = version_dir / "manifest.json"
         try:
             manifest = json.loads(mpath.read_text("utf-8"))
@@ -218,16 +243,46 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
+@contextmanager
+def disk_full_is_clean(root: Path):
+    """A full disk (or quota) while writing under `root` -> DiskFull, one line."""
+    try:
+        yield
+    except OSError as e:
+        if e.errno not in DISK_FULL:
+            raise
+        raise DiskFull(f"disk full while writing the index at {root}: free space and run again; "
+                       "nothing was changed.") from e
+
+
 def write(root: Path, docs: list[Document], chunks: list[Chunk], vectors: np.ndarray, p: dict,
           sentences: SentenceVectors, progress: Callable[[str], None] = lambda _label: None) -> Path:
     """Write a complete new version and make it current atomically.
-    Callers hold `write_lock(root)`."""
+    Callers hold `write_lock(root)`. On any failure the partial version is
+    removed and `current` is as it was."""
+    root.mkdir(parents=True, exist_ok=True)
+    vdir = root / f"v-{time.strftime('%Y%m%d%H%M%S')}-{uuid.uuid4().hex[:8]}"
+    with disk_full_is_clean(root):
+        try:
+            _write_version(root / f".tmp-{vdir.name}", docs, chunks, vectors, p, sentences, progress)
+            os.rename(root / f".tmp-{vdir.name}", vdir)
+            link_tmp = root / f".current-{uuid.uuid4().hex[:8]}"
+            os.symlink(vdir.name, link_tmp)
+            os.replace(link_tmp, root / "current")  # the one atomic switch
+            _fsync_dir(root)
+        except BaseException:
+            _collect(root, keep=_current_name(root))
+            raise
+    _collect(root, keep=vdir.name)
+    return vdir
+
+
+def _write_version(tmp: Path, docs: list[Document], chunks: list[Chunk], vectors: np.ndarray, p: dict,
+                   sentences: SentenceVectors, progress: Callable[[str], None]) -> None:
+    """Every file of a version, with its manifest, fsynced, in folder `tmp`."""
     import bm25s
     import faiss
 
-    root.mkdir(parents=True, exist_ok=True)
-    vdir = root / f"v-{time.strftime('%Y%m%d%H%M%S')}-{uuid.uuid4().hex[:8]}"
-    tmp = root / f".tmp-{vdir.name}"
     tmp.mkdir()
     progress("writing documents and chunks")
     _write_jsonl(tmp / "docs.jsonl", ({**d.meta(), "text": d.text} for d in docs))
@@ -250,16 +305,17 @@ def write(root: Path, docs: list[Document], chunks: list[Chunk], vectors: np.nda
         if f.is_file():
             with open(f, "rb") as fh:
                 os.fsync(fh.fileno())
-    os.rename(tmp, vdir)
-    link_tmp = root / f".current-{uuid.uuid4().hex[:8]}"
-    os.symlink(vdir.name, link_tmp)
-    os.replace(link_tmp, root / "current")  # the one atomic switch
-    _fsync_dir(root)
-    _collect(root, keep=vdir.name)
-    return vdir
 
 
-def _collect(root: Path, keep: str) -> None:
+def _current_name(root: Path) -> str | None:
+    """The version folder `current` points at, None when there is none."""
+    try:
+        return os.readlink(root / "current")
+    except OSError:
+        return None
+
+
+def _collect(root: Path, keep: str | None) -> None:
     """Remove old versions and leftovers of interrupted builds."""
     for p in root.iterdir():
         if p.name == keep or p.name in {"current", ".lock", "README.md", ".gitignore"}:
