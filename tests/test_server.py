@@ -112,7 +112,7 @@ def test_ingest_adds_articles_and_refuses_bad_files(api):
     assert {s["file"] for s in j["skipped"]} == {"photo.txt", "run.sh"}
     assert "binary" in next(s["reason"] for s in j["skipped"] if s["file"] == "photo.txt")
     a = api.post("/ask", json={"question": "How many metro stations did officials close in Paris?"}).json()
-    assert any(c["doc_id"] == "Paris_storm" for c in a["citations"] + a["passages"])  # a name of our making
+    assert any(c["doc_id"].startswith("Paris_storm-") for c in a["citations"] + a["passages"])  # a name of our making
 
     r = api.post("/ingest", files=[("files", ("photo.txt", BINARY, "text/plain"))])
     assert r.status_code == 400 and "binary" in r.json()["error"] and "/tmp" not in r.json()["error"]
