@@ -163,7 +163,8 @@ def ingest(paths, index_dir):
             click.echo(f"warning: {w}", err=True)
         for path, why in report.skipped:
             click.echo(f"skipped {path}: {why}", err=True)
-        click.echo(f"added {added} article(s); the index holds {len(idx.docs)} article(s), {len(idx.chunks)} chunks.")
+        replaced = f" (replaced {len(report.replaced)}: {', '.join(report.replaced)})" if report.replaced else ""
+        click.echo(f"added {added} article(s){replaced}; the index holds {len(idx.docs)} article(s), {len(idx.chunks)} chunks.")
     except RagError as e:
         _fail(e)
     except KeyboardInterrupt:  # the batches embedded so far are on disk (rag/embed_cache.py)

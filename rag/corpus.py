@@ -34,6 +34,7 @@ class LoadReport:
     documents: list[Document] = field(default_factory=list)
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (path, reason)
     warnings: list[str] = field(default_factory=list)
+    replaced: list[str] = field(default_factory=list)  # ids whose stored article an ingest replaced
 
 
 def content_hash(text: str) -> str:

@@ -12,7 +12,7 @@ from .chunking import chunk_document
 from .corpus import LoadReport, load_paths
 from .embed import Embedder
 from .embed_cache import EmbedCache, key
-from .errors import IndexCorrupt, IndexMismatch, InputError
+from .errors import ArticleExists, IndexCorrupt, IndexMismatch, InputError, TooLarge
 from .progress import progress_bar, status
 from .settings import Settings
 from .text import split_sentences
@@ -104,8 +104,13 @@ def _stored(settings: Settings, embedder: Embedder) -> tuple[store.Index | None,
         return None, list(idx.docs.values())
 
 
-def ingest(settings: Settings, embedder: Embedder, paths: list[Path]) -> tuple[store.Index, LoadReport, int]:
-    """Add files or folders to the index; returns (index, report, n_added)."""
+def ingest(settings: Settings, embedder: Embedder, paths: list[Path], replace: bool = True,
+           max_chunks: int | None = None) -> tuple[store.Index, LoadReport, int]:
+    """Add files or folders to the index; returns (index, report, n_added).
+    An article whose id is taken by other content replaces the stored one
+    (listed in `report.replaced`), or, with `replace=False`, the ingest is
+    refused (ArticleExists) with nothing changed. More than `max_chunks`
+    new passages: refused (TooLarge) before anything is embedded."""
     report = load_paths(paths, settings.max_file_bytes)
     if not report.documents:  # nothing readable: refuse before touching the index
         raise InputError(nothing_read(paths, report))
@@ -120,13 +125,26 @@ def ingest(settings: Settings, embedder: Embedder, paths: list[Path]) -> tuple[s
                 continue
             if d.id in ids:  # same name, new content: a new version of the article replaces the old
                 docs = [x for x in docs if x.id != d.id]
+                report.replaced.append(d.id)
             docs.append(d)
             have.add(d.content_hash)
             ids.add(d.id)
             added.append(d)
+        if report.replaced and not replace:
+            raise ArticleExists(f"already in the index with other content: {', '.join(report.replaced)}; nothing "
+                                "was added. Rename the file, or ask to replace the stored article (replace=true).")
+        if max_chunks is not None:
+            _check_chunks(settings, added, max_chunks)
         if not added and current is not None:
             return current, report, 0
         return build(settings, embedder, docs, reuse=current), report, len(added)
+
+
+def _check_chunks(settings: Settings, docs: list[Document], limit: int) -> None:
+    n = sum(len(chunk_document(d, settings.chunk_tokens, settings.chunk_overlap)) for d in docs)
+    if n > limit:
+        raise TooLarge(f"refused: these articles make {n:,} passages, over the limit of {limit:,} per request "
+                       "(RAG_MAX_UPLOAD_CHUNKS); nothing was added. Send fewer or shorter articles.")
 
 
 def nothing_read(paths: list[Path], report: LoadReport) -> str:

@@ -3,7 +3,7 @@ clients, on 127.0.0.1:8765 by default.
 
   POST /ask                  the `ask --json` contract
   POST /ask/stream           server-sent events: `token`... then `answer` (or `error`)
-  POST /ingest               multipart .txt/.md/.html files, added to the index
+  POST /ingest               multipart .txt/.md/.html files, added to the index (`replace`: may replace)
   GET  /articles             the indexed articles (?q= filters), newest first
   DELETE /articles/{id}      remove an article and its passages from the index
   GET  /health               state ("loading the embedder" ... "ready"), index, counts
@@ -115,7 +115,7 @@ class BodyLimit:
 def create_app(assistant):
     """The FastAPI app over one Assistant (tests and the load test hand in
     one with fakes or real models)."""
-    from fastapi import FastAPI, HTTPException, Request, UploadFile
+    from fastapi import FastAPI, Form, HTTPException, Query, Request, UploadFile
     from fastapi.encoders import jsonable_encoder
     from fastapi.exceptions import RequestValidationError
     from fastapi.responses import JSONResponse, StreamingResponse
@@ -126,7 +126,7 @@ def create_app(assistant):
     settings: Settings = assistant.settings
     app = FastAPI(title="newsrag", version="0.1.0",
                   description="Cited answers from local news articles. The answer JSON is the `ask --json` contract.")
-    upload_limit = settings.max_upload_files * settings.max_upload_bytes + MULTIPART_FRAMING_BYTES
+    upload_limit = settings.max_upload_request_bytes + MULTIPART_FRAMING_BYTES
     app.add_middleware(BodyLimit, limit_of=lambda path: upload_limit if path == "/ingest" else settings.max_request_bytes)
 
     def error(request: Request, msg: str, status: int, **extra):
@@ -181,7 +181,8 @@ def create_app(assistant):
 
     # ---- adding articles -------------------------------------------------------
     @app.post("/ingest", summary="Add .txt, .md or .html articles (multipart field `files`)")
-    def ingest(files: list[UploadFile]) -> dict:
+    def ingest(files: list[UploadFile], replace: bool = Query(False, description="Replace a stored article of the same id (default: 409)."),
+               replace_field: bool = Form(False, alias="replace", description="The same, as a form field.")) -> dict:
         if len(files) > settings.max_upload_files:
             raise InputError(f"at most {settings.max_upload_files} files per request.")
         uploads = []
@@ -190,14 +191,15 @@ def create_app(assistant):
             if len(data) > settings.max_upload_bytes:
                 raise HTTPException(HTTP_TOO_LARGE, f"{f.filename}: larger than {settings.max_upload_bytes} bytes")
             uploads.append((f.filename, data))
-        report = assistant.add_uploads(uploads)
+        report = assistant.add_uploads(uploads, replace=replace or replace_field)
         skipped = [{"file": name, "reason": why} for name, why in report.skipped]
         if not report.added and skipped and len(skipped) == len(files):
             why = "; ".join(f"{s['file']}: {s['reason']}" for s in skipped)
             return JSONResponse({"error": f"no article added: {why}", "added": 0, "skipped": skipped},
                                 status_code=InputError.http_status)
         idx = assistant.index
-        return {"added": len(report.added), "skipped": skipped, "warnings": report.warnings,
+        return {"added": len(report.added), "replaced": len(report.replaced), "replaced_ids": report.replaced,
+                "skipped": skipped, "warnings": report.warnings,
                 "articles": len(idx.docs), "chunks": len(idx.chunks)}
 
     @app.get("/articles", summary="The indexed articles, newest first; `q` keeps those matching every word")

@@ -34,6 +34,7 @@ class UploadReport:
     added: list[Document] = field(default_factory=list)
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (file name, reason)
     warnings: list[str] = field(default_factory=list)
+    replaced: list[str] = field(default_factory=list)  # ids whose stored article was replaced (when asked)
 
 
 class Assistant:
@@ -256,26 +257,30 @@ class Assistant:
         return example_questions(self.index, n or EXAMPLES_SHOWN)
 
     # ---- adding articles -------------------------------------------------------
-    def ingest(self, paths: list[Path]):
+    def ingest(self, paths: list[Path], replace: bool = True, max_chunks: int | None = None):
         """Add files or folders; returns (LoadReport, n_added). The new index
-        replaces the old one for the next question."""
+        replaces the old one for the next question. `replace` and
+        `max_chunks` as in `indexing.ingest`."""
         from . import indexing
 
         with self._ingest_lock:
             t0 = time.perf_counter()
-            idx, report, added = indexing.ingest(self.settings, self.embedder, list(paths))
+            idx, report, added = indexing.ingest(self.settings, self.embedder, list(paths), replace, max_chunks)
             with self._load_lock:
                 self._index = idx
                 self._version = (self.settings.index_dir / "current").resolve()
             report.seconds = round(time.perf_counter() - t0, 2)
             return report, added
 
-    def add_uploads(self, uploads: list[tuple[str | None, bytes]]) -> UploadReport:
+    def add_uploads(self, uploads: list[tuple[str | None, bytes]], replace: bool = False) -> UploadReport:
         """Add uploaded files, given as (client's file name, content). They
         are written under names of our making in a temporary folder, which
         no message shows, and removed afterwards. InputError when none of
-        them holds a readable article."""
+        them holds a readable article; ArticleExists when one would replace
+        a stored article and `replace` is not set; TooLarge past the
+        per-request limits (total bytes, new passages)."""
         cap = self.settings.max_upload_bytes
+        check_upload_total(self.settings, sum(len(data) for _, data in uploads))
         out = UploadReport()
         tmp = Path(tempfile.mkdtemp(prefix="newsrag-upload-"))
 
@@ -298,13 +303,14 @@ class Assistant:
             if not names:
                 return out
             try:
-                report, _ = self.ingest([tmp])
+                report, _ = self.ingest([tmp], replace, self.settings.max_upload_chunks)
             except InputError as e:
-                raise InputError(hide(str(e))) from None
+                raise type(e)(hide(str(e))) from None
             out.skipped += [(names.get(Path(p).name, Path(p).name), hide(why)) for p, why in report.skipped]
             gone = {p for p, _ in report.skipped}
             out.added = [d for d in report.documents if d.source not in gone]
             out.warnings = [hide(w) for w in report.warnings]
+            out.replaced = report.replaced
             return out
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
@@ -323,3 +329,13 @@ def warm_in_background(assistant: Assistant) -> threading.Thread:
     t = threading.Thread(target=work, daemon=True, name="rag-warm-up")
     t.start()
     return t
+
+
+def check_upload_total(settings: Settings, total: int) -> None:
+    """TooLarge when one upload's files together pass the per-request limit."""
+    from .errors import TooLarge
+
+    limit = settings.max_upload_request_bytes
+    if total > limit:
+        raise TooLarge(f"refused: the files total {total:,} bytes, over the limit of {limit:,} per upload "
+                       "(RAG_MAX_UPLOAD_REQUEST_BYTES); nothing was added. Send fewer files at a time.")

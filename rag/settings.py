@@ -40,6 +40,8 @@ class Settings(BaseSettings):
     server_probe_s: float = Field(0.3, gt=0, le=10, description="How long `ask` waits for a running server's /health before answering in-process.")
     max_upload_bytes: int = Field(5_000_000, ge=1, description="Largest article accepted from the chat page or POST /ingest, in bytes.")
     max_upload_files: int = Field(20, ge=1, le=1000, description="Most files in one POST /ingest request.")
+    max_upload_request_bytes: int = Field(10_000_000, ge=1024, description="Largest total of the files of one upload (POST /ingest or the chat page), in bytes; more is refused (HTTP 413).")
+    max_upload_chunks: int = Field(2000, ge=1, le=1_000_000, description="Most new passages one upload may add; more is refused before embedding (HTTP 413). Embedding runs at ~26 passages/s on 2 cores (DESIGN.md): 2,000 is about 80 s of work.")
     max_request_bytes: int = Field(1_000_000, ge=1024, description="Largest HTTP request body `rag serve` reads (uploads aside), in bytes.")
 
     max_file_bytes: int = Field(20_000_000, ge=1, description="Largest article file accepted, in bytes.")
