@@ -14,10 +14,8 @@ import runpy
 import sys
 from pathlib import Path
 
-budget, under = int(sys.argv[1]), os.path.realpath(sys.argv[2])
-script = str(Path(sys.executable).parent / sys.argv[3])
 _open = builtins.open
-left = budget
+left, under = 0, ""  # bytes that still fit; the folder whose writes count (set in main)
 
 
 class Full(io.RawIOBase):
@@ -60,7 +58,14 @@ def full_open(file, mode="r", *args, **kwargs):
                             newline=kwargs.get("newline"))
 
 
-builtins.open = full_open
-io.open = full_open
-sys.argv = [script, *sys.argv[4:]]
-runpy.run_path(script, run_name="__main__")
+def main() -> None:
+    global left, under
+    left, under = int(sys.argv[1]), os.path.realpath(sys.argv[2])
+    script = str(Path(sys.executable).parent / sys.argv[3])
+    builtins.open = io.open = full_open
+    sys.argv = [script, *sys.argv[4:]]
+    runpy.run_path(script, run_name="__main__")
+
+
+if __name__ == "__main__":
+    main()
