@@ -82,28 +82,43 @@ class Assistant:
     def model_name(self, model: str | None) -> str:
         return model or self.settings.model
 
-    def offered_models(self) -> list[str]:
-        """What a client may name: the service's own model and the
-        registry's names. Never a path: clients do not choose files here."""
-        from .models import registry
+    def _offered(self) -> dict[str, str]:
+        """Public name -> model setting, for the service's own model and the
+        ones it was allowed (Settings.allow_models); a model given as a
+        file is named by its file name: no path is ever shown."""
+        return {public_name(m): m for m in [*self.settings.allow_models, self.settings.model]}
 
-        try:
-            names = list(registry(self.settings.models_dir))
-        except OSError:
-            names = []
-        return sorted(set(names) | {self.settings.model})
+    def offered_models(self) -> list[str]:
+        """The names a client may pick, the service's own first."""
+        own = public_name(self.settings.model)
+        return [own, *sorted(set(self._offered()) - {own})]
 
     def pick_model(self, name: str | None, strict: bool = True) -> str | None:
         """A client's model choice: None for the service's own; an offered
-        name; else InputError (strict) or the service's own (OpenAI clients
-        send model names of their own)."""
+        model; else InputError, listing the offered ones. Not `strict`
+        (OpenAI clients, which must send some name, e.g. "gpt-4o"): a name
+        that is no model of ours is the service's own; a model of ours that
+        was not allowed is still refused, never loaded."""
+        offered = self._offered()
         if not name or name == self.settings.model:
             return None
-        if name in self.offered_models():
-            return name
+        if name in offered:
+            return None if offered[name] == self.settings.model else offered[name]
+        offers = f"this server offers: {', '.join(self.offered_models())}"
+        if name in self._known_models():
+            raise InputError(f"model {name!r} is not offered here; {offers} (start it with `--allow-model {name}` "
+                             "to offer that one too).")
         if strict:
-            raise InputError(f"unknown model {name!r}; this server offers: {', '.join(self.offered_models())}.")
+            raise InputError(f"unknown model {name!r}; {offers}.")
         return None
+
+    def _known_models(self) -> set[str]:
+        from .models import registry
+
+        try:
+            return set(registry(self.settings.models_dir))
+        except OSError:
+            return set()
 
     def llm(self, model: str | None = None):
         """The LLM named `model` (default: the settings' model), loaded once."""
@@ -141,9 +156,8 @@ class Assistant:
         idx = self._index
         return {
             "state": self.state,
-            "models_loaded": sorted(self._llms),
-            "model": self.settings.model,
-            "index_dir": str(self.settings.index_dir),
+            "models_loaded": sorted(public_name(m) for m in self._llms),
+            "model": public_name(self.settings.model),
             "articles": len(idx.docs) if idx is not None else None,
             "chunks": len(idx.chunks) if idx is not None else None,
             "answered": self.answered,
@@ -308,6 +322,16 @@ class Assistant:
             return out
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
+
+
+def public_name(model: str) -> str:
+    """How a model is named to clients: a registry name as is, a GGUF path
+    by its file name.
+
+    >>> public_name("tiny"), public_name("/models/private/my-model.gguf")
+    ('tiny', 'my-model.gguf')
+    """
+    return Path(model).name if "/" in model or "\\" in model else model
 
 
 def warm_in_background(assistant: Assistant) -> threading.Thread:

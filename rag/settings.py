@@ -26,6 +26,7 @@ class Settings(BaseSettings):
 
     # models
     model: str = Field("default", description="LLM: a registry name (default, fast, tiny) or a GGUF path.")
+    allow_models: list[str] = Field(default_factory=list, description="Other LLMs the clients of `rag serve` and visitors of `rag ui` may pick (--allow-model); each loaded on first use and kept (~1-2 GB each). Empty: only `model`, so no client can make the server load another.")
     embedder: str = Field("all-MiniLM-L6-v2-onnx", description="Embedder id: all-MiniLM-L6-v2-onnx (MiniLM exported here to ONNX, fp32: the torch vectors without torch at run time; the default), all-MiniLM-L6-v2-int8 (the same, weights int8: faster, gold recall@5 -0.014 on the seeds set) or all-MiniLM-L6-v2 (sentence-transformers on torch, fp32: the baseline of `rag bench`).")
     embed_threads: int | None = Field(None, ge=1, le=256, description="Threads of the ONNX embedder; None = all cores.")
     n_threads: int | None = Field(None, ge=1, description="llama.cpp threads; None = physical cores.")
