@@ -193,7 +193,8 @@ def create_app(assistant):
     @app.post("/ask/stream", summary="Answer as server-sent events",
               response_class=StreamingResponse,
               responses={200: {"content": {SSE: {}},
-                               "description": "`event: token` (a JSON string: the model's draft), then one "
+                               "description": "`event: token` (a JSON string: the model's unchecked draft, to show as "
+                                              "plain text), then one "
                                               "`event: answer` (the checked answer's JSON) or `event: error`."}})
     def ask_stream(req: AskRequest):
         events = checked_stream(req.question, assistant.pick_model(req.model), req.top_k)
