@@ -398,7 +398,7 @@ def test_planted_markup_is_inert_end_to_end_on_the_default_model(tmp_path):
     ctx, port, env = serve(tmp_path, "default", articles={**seeds, "planted.md": PLANTED})
     with ctx, httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=600) as c:
         wait_ready(c)
-        seen = set()
+        seen, shown = set(), ""
         for q in ("What did officials say about the Trump Xi phone call?", "how long was the call?"):
             j = c.post("/ask", json={"question": q}).json()
             seen |= {p["doc_id"] for p in j["passages"]}
@@ -411,4 +411,5 @@ def test_planted_markup_is_inert_end_to_end_on_the_default_model(tmp_path):
             text = run([BIN / "ask", q], env, timeout=None)
             assert text.returncode == 0, text.stderr
             assert_inert(text.stdout.decode())
-        assert "planted" in seen  # the planted article was in the evidence
+            shown += text.stdout.decode()
+        assert "planted" in seen and "‹img src=x" in shown  # the planted article reached the faces, inert
