@@ -402,7 +402,7 @@ def main(settings: Settings, models: list[str], limit: int | None = None, sizes:
 
     out = Path(out or ROOT / "eval" / "reports" / "bench").resolve()
     out.mkdir(parents=True, exist_ok=True)
-    base = settings.model_copy(update={"index_dir": out / "index"})  # never the user's index
+    base = settings.model_copy(update={"index_dir": out / "index", "seeds_dir": settings.seeds_dir})  # never the user's index
     questions = gold_questions(limit)
     report: dict = {"out": str(out), "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "machine": machine(),
                     "questions": len(questions), "budget": BUDGET, "index": None,

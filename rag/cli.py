@@ -10,15 +10,10 @@ from pathlib import Path
 
 import click
 
-from .cli_options import index_option
+from .cli_options import allow_model_option, fail, index_option
 from .errors import RagError
 
 host_option = click.option("--host", default=None, help="Address to bind (default 127.0.0.1, loopback only).")
-
-
-def _fail(e: Exception) -> None:
-    click.echo(f"error: {e}", err=True)
-    sys.exit(1)
 
 
 def _settings(**kw):
@@ -103,21 +98,18 @@ def ask(question, as_json, model, top_k, index_dir, llm_url, no_server):
     from .render import render_text
 
     try:
-        if question is None:
-            raise RagError('no question; try: ask "what tariff rate?" (or `ask --help`)')
         settings = _settings(model=model, index_dir=index_dir, top_k=top_k, llm_url=llm_url,
                              use_server=False if no_server else None)
+        from .cli_input import questions, shown
         from .client import ServerGone, ask_server, find_server
         from .question import clean_question
 
-        if question != "-":
-            clean_question(question, settings.max_question_chars)  # refuse bad input before loading models
-        server = find_server(settings, model) if settings.use_server else None
-        assistant = None
-        for line in (question,) if question != "-" else sys.stdin:
-            if not line.strip():
-                continue
+        server, probed, assistant = None, False, None
+        for line in questions(question):
             try:
+                clean_question(line, settings.max_question_chars)  # refuse bad input before loading models
+                if not probed:
+                    server, probed = find_server(settings, model) if settings.use_server else None, True
                 j = None
                 if server is not None:
                     try:
@@ -137,10 +129,10 @@ def ask(question, as_json, model, top_k, index_dir, llm_url, no_server):
                 if question != "-":
                     raise
                 # one bad line does not end the batch
-                click.echo(json.dumps({"question": line.strip(), "error": str(e)}) if as_json else f"error: {e}")
+                click.echo(json.dumps({"question": shown(line), "error": str(e)}) if as_json else f"error: {e}")
             sys.stdout.flush()
     except RagError as e:
-        _fail(e)
+        fail(e)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -166,9 +158,9 @@ def ingest(paths, index_dir):
         replaced = f" (replaced {len(report.replaced)}: {', '.join(report.replaced)})" if report.replaced else ""
         click.echo(f"added {added} article(s){replaced}; the index holds {len(idx.docs)} article(s), {len(idx.chunks)} chunks.")
     except RagError as e:
-        _fail(e)
+        fail(e)
     except KeyboardInterrupt:  # the batches embedded so far are on disk (rag/embed_cache.py)
-        _fail(RagError("interrupted; the index is as it was, and the vectors embedded so far are kept: "
+        fail(RagError("interrupted; the index is as it was, and the vectors embedded so far are kept: "
                        "run the same `rag ingest` again to resume."))
 
 
@@ -188,7 +180,7 @@ def index(rebuild, index_dir):
         click.echo(f"{settings.index_dir}: {m['n_docs']} articles, {m['n_chunks']} chunks, embedder {m['embedder']} "
                    f"({m['dim']}d), chunks of {m['chunk_tokens']} tokens with {m['chunk_overlap']} overlap, built {m['created']}")
     except RagError as e:
-        _fail(e)
+        fail(e)
 
 
 @rag.command()
@@ -209,23 +201,25 @@ def models(names):
                     raise
                 click.echo(f"{key}: {e}")
     except RagError as e:
-        _fail(e)
+        fail(e)
 
 
 @rag.command()
 @click.option("--port", type=int, default=None, help="Port (default 7860).")
 @host_option
 @click.option("--model", "-m", default=None, help="Model loaded at start: default, fast, tiny or a GGUF path.")
+@allow_model_option
 @index_option
-def ui(port, host, model, index_dir):
+def ui(port, host, model, allow_models, index_dir):
     """The chat page (Gradio) on http://127.0.0.1:7860."""
     try:
-        settings = _settings(ui_port=port, host=host, model=model, index_dir=index_dir)
+        settings = _settings(ui_port=port, host=host, model=model, allow_models=list(allow_models) or None,
+                             index_dir=index_dir)
         from ui.app import main
 
         main(settings)
     except RagError as e:
-        _fail(e)
+        fail(e)
 
 
 @rag.command()
@@ -233,16 +227,18 @@ def ui(port, host, model, index_dir):
 @host_option
 @click.option("--model", "-m", default=None, help="Model: default, fast, tiny or a GGUF path.")
 @click.option("--llm-url", default=None, help="Use the LLM of an OpenAI-compatible server at this base URL.")
+@allow_model_option
 @index_option
-def serve(port, host, model, llm_url, index_dir):
+def serve(port, host, model, llm_url, allow_models, index_dir):
     """The HTTP API: POST /ask, /ask/stream, /ingest, /v1/chat/completions; GET /health."""
     try:
-        settings = _settings(port=port, host=host, model=model, llm_url=llm_url, index_dir=index_dir)
+        settings = _settings(port=port, host=host, model=model, llm_url=llm_url, allow_models=list(allow_models) or None,
+                             index_dir=index_dir)
         from .server import main
 
         main(settings)
     except RagError as e:
-        _fail(e)
+        fail(e)
 
 
 def ask_main():
@@ -287,7 +283,7 @@ def eval_cmd(model, gold_set, split, limit, no_baseline, no_unchecked, llm_cache
             if bad:
                 sys.exit(1)
     except RagError as e:
-        _fail(e)
+        fail(e)
 
 
 @rag.command()
@@ -337,7 +333,7 @@ def bench(models, limit, sizes, skip, corpus, ingest_articles, stage_sizes, floo
                                 ingest_articles=ingest_articles or None, stage_sizes=stage)
         click.echo(f"wrote {report['out']}/bench.json and bench.md")
     except RagError as e:
-        _fail(e)
+        fail(e)
 
 
 

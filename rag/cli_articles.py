@@ -8,7 +8,7 @@ import json
 
 import click
 
-from .cli_options import index_option
+from .cli_options import fail, index_option
 from .errors import RagError
 
 
@@ -28,13 +28,15 @@ def articles_cmd(query, as_json, index_dir):
 
         rows = matching(listing(store.Index.load(default_settings(index_dir=index_dir).index_dir)), query)
     except RagError as e:
-        raise click.ClickException(str(e)) from None
+        fail(e)
+    from .text import inert
+
     for r in rows:
         if as_json:
             click.echo(json.dumps(r, ensure_ascii=False))
         else:
             meta = ", ".join(x for x in (r["outlet"], r["date"]) if x)
-            click.echo(f"{r['id']}  {r['title']}" + (f" ({meta})" if meta else "") + f"  {r['chars']:,} chars")
+            click.echo(inert(f"{r['id']}  {r['title']}" + (f" ({meta})" if meta else "")) + f"  {r['chars']:,} chars")
 
 
 @click.command("delete")
@@ -52,7 +54,7 @@ def delete_cmd(ids, index_dir):
         settings = default_settings(index_dir=index_dir)
         idx, gone = indexing.delete(settings, list(ids))
     except RagError as e:
-        raise click.ClickException(str(e)) from None
+        fail(e)
     missing = [i for i in ids if i not in gone]
     for i in gone:
         click.echo(f"deleted {i}")

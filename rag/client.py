@@ -4,6 +4,7 @@ cold `ask` with no server pays nothing but the probe."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import urllib.error
 import urllib.request
@@ -15,6 +16,13 @@ from .errors import RagError
 ANSWER_TIMEOUT_S = 600  # an answer on a busy 2-core server can wait behind others
 HEALTH_MAX_BYTES = 100_000
 HTTP_BAD_REQUEST = 400
+INDEX_ID_CHARS = 16
+
+
+def index_id(index_dir: Path) -> str:
+    """An index folder as `rag serve`'s /health names it: a hash of its
+    resolved path (no path in responses), which `ask` compares with its own."""
+    return hashlib.sha256(str(Path(index_dir).resolve()).encode()).hexdigest()[:INDEX_ID_CHARS]
 
 
 class ServerGone(Exception):
@@ -37,7 +45,7 @@ def find_server(settings, model: str | None) -> str | None:
         return None
     if not isinstance(h, dict) or h.get("service") != "newsrag" or h.get("state") != "ready":
         return None
-    if h.get("index_dir") != str(Path(settings.index_dir).resolve()):
+    if h.get("index_id") != index_id(settings.index_dir):
         return None
     if settings.llm_url and h.get("llm_url") != settings.llm_url:  # asked for another LLM server
         return None

@@ -7,7 +7,7 @@ import math
 import re
 
 from . import facts as F
-from .text import content_words, split_sentences
+from .text import content_words, inert, split_sentences
 from .types import Conflict, Passage, byline
 
 CHARS_PER_WORD = 8  # distance in characters counted as one word between a value and a question term
@@ -121,7 +121,8 @@ def find(question: str, passages: list[Passage], scores: dict[str, float] | None
 
 
 def summary(found: list[Conflict]) -> str:
-    """The sentence an answer ends with when its sources disagree.
+    """The sentence an answer ends with when its sources disagree (the
+    articles' values and outlets made inert: this is answer text).
 
     >>> summary([Conflict("pct", [{"value": "30%", "n": 1, "outlet": "AP"}, {"value": "over 40%", "n": 2}])])
     'The sources differ: 30% [1] (AP); over 40% [2].'
@@ -130,7 +131,7 @@ def summary(found: list[Conflict]) -> str:
     for c in found:
         vs = []
         for v in c.values:
-            where = byline(v.get("outlet"), v.get("date"))
-            vs.append(f"{v['value']} [{v['n']}]" + (f" ({where})" if where else ""))
+            where = inert(byline(v.get("outlet"), v.get("date")))
+            vs.append(f"{inert(v['value'])} [{v['n']}]" + (f" ({where})" if where else ""))
         parts.append("The sources differ: " + "; ".join(vs) + ".")
     return " ".join(parts)

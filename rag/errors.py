@@ -29,6 +29,14 @@ class IndexMissing(RagError):
     http_status = 503
 
 
+class IndexUnwritable(RagError):
+    """The index folder cannot be written: its permissions, a read-only
+    disk, or a file in its place. The server's configuration, not the
+    client's request."""
+
+    http_status = 503
+
+
 class IndexCorrupt(RagError):
     """The index fails its checksums or cannot be read."""
 

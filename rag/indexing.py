@@ -12,7 +12,7 @@ from .chunking import chunk_document
 from .corpus import LoadReport, load_paths
 from .embed import Embedder
 from .embed_cache import EmbedCache, key
-from .errors import ArticleExists, IndexCorrupt, IndexMismatch, InputError, TooLarge
+from .errors import ArticleExists, IndexCorrupt, IndexMismatch, IndexMissing, InputError, TooLarge
 from .progress import progress_bar, status
 from .settings import Settings
 from .text import split_sentences
@@ -183,8 +183,9 @@ def rebuild(settings: Settings, embedder: Embedder, paths: list[Path] | None = N
 
 
 def ensure(settings: Settings, embedder: Embedder) -> store.Index:
-    """The index for these settings: built from the seeds on first use, and
-    rebuilt (from its own stored documents) when its settings differ."""
+    """The index for these settings: built from the seeds on first use
+    (`Settings.seeds_on_first_use`), and rebuilt (from its own stored
+    documents) when its settings differ."""
     root = settings.index_dir
     if store.exists(root):
         try:
@@ -192,6 +193,10 @@ def ensure(settings: Settings, embedder: Embedder) -> store.Index:
         except IndexMismatch as e:
             status_note(f"{e}; rebuilding now")
             return rebuild(settings, embedder)
+    if store.not_a_folder(root):
+        raise IndexMissing(store.not_a_folder(root))
+    if not settings.seeds_on_first_use():
+        raise IndexMissing(f"no index at {root}; build it with `rag ingest FOLDER --index {root}`.")
     status_note(f"first use: building the index of {settings.seeds_dir} in {root}")
     return rebuild(settings, embedder, [settings.seeds_dir])
 

@@ -22,6 +22,7 @@ from .question import Question, clean_question
 from .retrieve import Sentence, newest_first, pack, score_sentences, search, wants_latest
 from .settings import Settings
 from .store import Index
+from .text import inert
 from .types import Answer, Citation, Conflict, Hit, Passage
 from .verify import Claim, check_answer, is_refusal, parse_markers
 
@@ -135,7 +136,9 @@ def fall_back(ev: Evidence, settings: Settings, removed: list[Claim], confidence
 
 
 def _cite(claims: list[Claim]) -> str:
-    return " ".join(f"{c.text.rstrip()} " + "".join(f"[{n}]" for n in c.cited) for c in claims).strip()
+    """The claims with their markers; article markup in them made inert
+    (a claim may quote its passage, and every face shows this text)."""
+    return " ".join(f"{inert(c.text).rstrip()} " + "".join(f"[{n}]" for n in c.cited) for c in claims).strip()
 
 
 def _seen(passages: list[Passage], hits: list[Hit]) -> list[Hit]:

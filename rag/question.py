@@ -30,14 +30,21 @@ def cut(text: str, n: int) -> str:
 
 
 def clean_question(question: str | Question, max_chars: int) -> Question:
-    """Strip control characters; refuse an empty question; trim a huge one.
-    A `Question` is already clean and passes through.
+    """Strip control characters; refuse an empty question, or one that is
+    not text (a lone surrogate: JSON's "\\ud800", or bytes that were not
+    UTF-8 on a command line); trim a huge one. A `Question` is already
+    clean and passes through.
 
     >>> clean_question("  what\\ttariff   rate? ", 1000).text
     'what tariff rate?'
     """
     if isinstance(question, Question):
         return question
+    try:
+        (question or "").encode("utf-8")
+    except UnicodeEncodeError:
+        raise InputError("the question is not valid text (it holds bytes that are not UTF-8, or a lone "
+                         "surrogate such as \\ud800); send it as UTF-8 text.") from None
     q = re.sub(r"\s+", " ", _CTRL.sub(" ", question or "")).strip()
     if not q:
         raise InputError('empty question; ask something, e.g. ask "what tariff rate?"')

@@ -3,7 +3,11 @@ text (the CLI, the OpenAI-compatible endpoint) and HTML (the chat page).
 
 Both take the JSON, not the Answer, because the CLI's warm path receives
 only JSON from the server. Article text is data: the HTML view escapes all
-of it, Markdown's special characters included."""
+of it, Markdown's special characters included; the text views, which chat
+front-ends render as Markdown, show it through `text.inert` (links and
+images without their address, tag brackets as look-alikes). The answer
+string is inert already (the pipeline makes it so); the JSON's other
+article fields stay as the article has them, data for a consumer to escape."""
 
 from __future__ import annotations
 
@@ -12,7 +16,7 @@ import re
 from urllib.parse import quote
 
 from .prompts import REFUSAL as REFUSAL_MARKER
-from .text import content_words, split_sentences
+from .text import content_words, inert, split_sentences
 from .types import byline
 from .verify import MARK, is_refusal
 
@@ -58,9 +62,18 @@ def shorten(text: str, width: int = QUOTE_WIDTH) -> str:
     return text if len(text) <= width else text[: width - 1].rsplit(" ", 1)[0] + "…"
 
 
-def source_line(c: dict) -> str:
+def label(c: dict) -> str:
+    """A source's title with its outlet and date, inert (`text.inert`).
+
+    >>> label({"title": "Truce <b>now</b>", "outlet": "[Wire](http://x)", "date": "2026-02-05"})
+    'Truce ‹b›now‹/b› (Wire, 2026-02-05)'
+    """
     meta = byline(c.get("outlet"), c.get("date"))
-    return f"[{c['n']}] {c['title']}" + (f" ({meta})" if meta else "") + f"  <{c['doc_id']}>"
+    return inert(c["title"] + (f" ({meta})" if meta else ""))
+
+
+def source_line(c: dict) -> str:
+    return f"[{c['n']}] {label(c)}  ‹{inert(c['doc_id'])}›"
 
 
 def kind_words(kind: str) -> str:
@@ -86,13 +99,11 @@ def render_copy(j: dict) -> str:
     """
     lines = [j["answer"]]
     for conflict in j.get("conflicts", []):
-        versions = "; ".join(f"{v['value']} [{v['n']}]" for v in conflict["values"])
+        versions = "; ".join(f"{inert(v['value'])} [{v['n']}]" for v in conflict["values"])
         lines.append(f"Sources disagree on the {kind_words(conflict['kind'])}: {versions}.")
     if j["citations"]:
         lines += ["", "Sources:"]
-        for c in j["citations"]:
-            meta = byline(c.get("outlet"), c.get("date"))
-            lines.append(f"[{c['n']}] {c['title']}" + (f" ({meta})" if meta else ""))
+        lines += [f"[{c['n']}] {label(c)}" for c in j["citations"]]
     return "\n".join(lines)
 
 
@@ -104,16 +115,16 @@ def render_text(j: dict) -> str:
     if j["abstained"]:
         lines.append("Closest passages:")
         for p in j.get("evidence", [])[:CLOSEST_SHOWN]:
-            lines.append(f"  - {p['title']} <{p['doc_id']}>")
-            lines.append(f'    "{shorten(" ".join(p["text"].split()))}"')
+            lines.append(f"  - {inert(p['title'])}  ‹{inert(p['doc_id'])}›")
+            lines.append(f'    "{shorten(" ".join(inert(p["text"]).split()))}"')
     else:
         lines.append("Sources:")
         for c in j["citations"]:
             lines.append("  " + source_line(c))
-            lines.append(f'      "{shorten(best_quote(c["text"], claims_citing(j["answer"], c["n"])))}"')
+            lines.append(f'      "{shorten(inert(best_quote(c["text"], claims_citing(j["answer"], c["n"]))))}"')
     if j.get("removed"):
         lines += ["", "Removed, not supported by the cited passages:"]
-        lines += [f"  - {r['text']}" for r in j["removed"]]
+        lines += [f"  - {inert(r['text'])}" for r in j["removed"]]
     return "\n".join(lines)
 
 

@@ -9,7 +9,11 @@ clients, on 127.0.0.1:8765 by default.
   GET  /health               state ("loading the embedder" ... "ready"), index, counts
   POST /v1/chat/completions  OpenAI-compatible: the last user message is the question
   GET  /v1/models            the models /ask and /v1/chat/completions accept
-  GET  /openapi.json, /docs  the spec
+  GET  /openapi.json         the spec (no /docs page: Swagger UI would load from a CDN)
+
+Only the model it was started with answers, and those allowed with
+`--allow-model`: no client makes it load another. Responses name models,
+never their files; /health names the index by a hash of its folder.
 
 Endpoints are plain `def`s: FastAPI runs them in its thread pool, and the
 Assistant's lock serializes llama.cpp. FastAPI and uvicorn load inside
@@ -21,10 +25,10 @@ import json
 import re
 import time
 import uuid
-from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from .client import index_id
 from .errors import InputError, RagError
 from .settings import Settings, bounds
 
@@ -67,17 +71,34 @@ class ChatRequest(BaseModel):
 
 
 def _question_of(messages: list[ChatMessage]) -> str:
-    """The last user message's text."""
+    """The last user message's text; InputError for a text part whose
+    `text` is not a string (`null` would ask "None")."""
     for m in reversed(messages):
         if m.role == "user":
             if isinstance(m.content, list):
-                return " ".join(str(p.get("text", "")) for p in m.content if p.get("type") == "text")
+                texts = [p.get("text") for p in m.content if p.get("type") == "text"]
+                if not all(isinstance(t, str) for t in texts):
+                    raise InputError('a content part of type "text" needs a string "text"; '
+                                     'send {"type": "text", "text": "your question"}.')
+                return " ".join(texts)
             return m.content or ""
     raise InputError("no user message; send messages=[{'role': 'user', 'content': 'your question'}].")
 
 
 def _sse(event: str, data) -> str:
     return f"event: {event}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
+
+
+def _failure(e: Exception) -> dict:
+    """What a stream says when it fails after its 200 was sent: a RagError's
+    message and status; for anything else (a bug) a 500, the traceback in
+    the server's log."""
+    if isinstance(e, RagError):
+        return {"error": str(e), "status": e.http_status}
+    import traceback
+
+    traceback.print_exception(e)
+    return {"error": f"internal error ({type(e).__name__}); the server log has the details.", "status": HTTP_SERVER_ERROR}
 
 
 class BodyLimit:
@@ -118,23 +139,27 @@ def create_app(assistant):
     from fastapi import FastAPI, Form, HTTPException, Query, Request, UploadFile
     from fastapi.encoders import jsonable_encoder
     from fastapi.exceptions import RequestValidationError
-    from fastapi.responses import JSONResponse, StreamingResponse
+    from fastapi.responses import JSONResponse, Response, StreamingResponse
     from starlette.exceptions import HTTPException as StarletteHTTPException
 
     from .render import render_text
+    from .service import public_name
 
     settings: Settings = assistant.settings
-    app = FastAPI(title="newsrag", version="0.1.0",
+    app = FastAPI(title="newsrag", version="0.1.0", docs_url=None, redoc_url=None,
                   description="Cited answers from local news articles. The answer JSON is the `ask --json` contract.")
     upload_limit = settings.max_upload_request_bytes + MULTIPART_FRAMING_BYTES
     app.add_middleware(BodyLimit, limit_of=lambda path: upload_limit if path == "/ingest" else settings.max_request_bytes)
 
     def error(request: Request, msg: str, status: int, **extra):
-        """{"error": msg}; under /v1/ OpenAI's shape, which its clients read."""
+        """{"error": msg}; under /v1/ OpenAI's shape, which its clients read.
+        ASCII JSON: a lone surrogate echoed from the request ("\\ud800") is
+        written as its escape instead of failing the reply."""
+        body = {"error": msg, **extra}
         if request.url.path.startswith("/v1/"):
             kind = "server_error" if status >= HTTP_SERVER_ERROR else "invalid_request_error"
-            return JSONResponse({"error": {"message": msg, "type": kind, "code": status}}, status_code=status)
-        return JSONResponse({"error": msg, **extra}, status_code=status)
+            body = {"error": {"message": msg, "type": kind, "code": status}}
+        return Response(json.dumps(body), status_code=status, media_type="application/json")
 
     @app.exception_handler(RagError)
     def rag_error(request: Request, e: RagError):
@@ -149,6 +174,9 @@ def create_app(assistant):
         errs = jsonable_encoder(e.errors())
         first = errs[0] if errs else {}
         where = ".".join(str(x) for x in first.get("loc", ()))
+        if first.get("type") == "string_unicode":  # a lone surrogate: the question is not text, as clean_question says
+            return error(request, f"invalid request: {where} is not valid text (it holds a lone surrogate such as "
+                                  "\\ud800); send UTF-8 text.", InputError.http_status, detail=errs)
         return error(request, f"invalid request: {where}: {first.get('msg', 'bad input')}", HTTP_UNPROCESSABLE,
                      detail=errs)
 
@@ -165,7 +193,8 @@ def create_app(assistant):
     @app.post("/ask/stream", summary="Answer as server-sent events",
               response_class=StreamingResponse,
               responses={200: {"content": {SSE: {}},
-                               "description": "`event: token` (a JSON string: the model's draft), then one "
+                               "description": "`event: token` (a JSON string: the model's unchecked draft, to show as "
+                                              "plain text), then one "
                                               "`event: answer` (the checked answer's JSON) or `event: error`."}})
     def ask_stream(req: AskRequest):
         events = checked_stream(req.question, assistant.pick_model(req.model), req.top_k)
@@ -174,8 +203,8 @@ def create_app(assistant):
             try:
                 for kind, value in events:
                     yield _sse(kind, value) if kind == "token" else _sse("answer", value.to_json())
-            except RagError as e:
-                yield _sse("error", {"error": str(e), "status": e.http_status})
+            except Exception as e:  # noqa: BLE001 (said in the stream, which has no other way to fail)
+                yield _sse("error", _failure(e))
 
         return StreamingResponse(gen(), media_type=SSE, headers={"Cache-Control": "no-cache"})
 
@@ -221,9 +250,8 @@ def create_app(assistant):
     @app.get("/health", summary="Server state; `state` is \"ready\" once models are loaded")
     def health() -> dict:
         st = assistant.status()
-        return {**st, "service": "newsrag", "ready": st["state"] == "ready",
-                "index_dir": str(Path(settings.index_dir).resolve()), "llm_url": settings.llm_url,
-                "models": assistant.offered_models()}
+        return {**st, "service": "newsrag", "ready": st["state"] == "ready", "index_id": index_id(settings.index_dir),
+                "llm_url": settings.llm_url, "models": assistant.offered_models()}
 
     # ---- OpenAI-compatible -----------------------------------------------------
     @app.get("/v1/models", summary="Models, in the OpenAI list format")
@@ -244,7 +272,7 @@ def create_app(assistant):
         question = _question_of(req.messages)
         model = assistant.pick_model(req.model, strict=False)
         cid, created = f"chatcmpl-{uuid.uuid4().hex[:24]}", int(time.time())
-        name = model or settings.model
+        name = public_name(model or settings.model)
         if not req.stream:
             return completion(assistant.ask(question, model).to_json(), name, cid, created)
         events = checked_stream(question, model, None)
@@ -261,8 +289,10 @@ def create_app(assistant):
             yield chunk({"role": "assistant", "content": ""})
             try:
                 a = next(v for k, v in events if k == "answer")
-            except RagError as e:
-                yield f"data: {json.dumps({'error': {'message': str(e), 'code': e.http_status}})}\n\n"
+            except Exception as e:  # noqa: BLE001 (said in the stream, then its normal end)
+                f = _failure(e)
+                yield f"data: {json.dumps({'error': {'message': f['error'], 'code': f['status']}})}\n\n"
+                yield "data: [DONE]\n\n"
                 return
             done = completion(a.to_json(), name, cid, created)
             for piece in re.findall(r"\S+\s*|\s+", done["choices"][0]["message"]["content"]):
@@ -286,5 +316,5 @@ def main(settings: Settings) -> None:
     assistant = Assistant(settings)
     app = create_app(assistant)
     warm_in_background(assistant)
-    print(f"newsrag API on http://{settings.host}:{settings.port} (docs at /docs); loading models...", flush=True)
+    print(f"newsrag API on http://{settings.host}:{settings.port} (spec at /openapi.json); loading models...", flush=True)
     uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning")

@@ -12,29 +12,16 @@ reference when done, so answers keep flowing during an upload.
 from __future__ import annotations
 
 import queue
-import shutil
-import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import InputError
-from .fileutil import UPLOAD_SUFFIXES, safe_name
 from .question import Question, clean_question
 from .settings import Settings, bounds
 from .types import Answer, Document
-
-
-@dataclass
-class UploadReport:
-    """What adding uploaded files did, in the client's own file names."""
-
-    added: list[Document] = field(default_factory=list)
-    skipped: list[tuple[str, str]] = field(default_factory=list)  # (file name, reason)
-    warnings: list[str] = field(default_factory=list)
-    replaced: list[str] = field(default_factory=list)  # ids whose stored article was replaced (when asked)
+from .uploads import UploadReport
 
 
 class Assistant:
@@ -83,28 +70,43 @@ class Assistant:
     def model_name(self, model: str | None) -> str:
         return model or self.settings.model
 
-    def offered_models(self) -> list[str]:
-        """What a client may name: the service's own model and the
-        registry's names. Never a path: clients do not choose files here."""
-        from .models import registry
+    def _offered(self) -> dict[str, str]:
+        """Public name -> model setting, for the service's own model and the
+        ones it was allowed (Settings.allow_models); a model given as a
+        file is named by its file name: no path is ever shown."""
+        return {public_name(m): m for m in [*self.settings.allow_models, self.settings.model]}
 
-        try:
-            names = list(registry(self.settings.models_dir))
-        except OSError:
-            names = []
-        return sorted(set(names) | {self.settings.model})
+    def offered_models(self) -> list[str]:
+        """The names a client may pick, the service's own first."""
+        own = public_name(self.settings.model)
+        return [own, *sorted(set(self._offered()) - {own})]
 
     def pick_model(self, name: str | None, strict: bool = True) -> str | None:
         """A client's model choice: None for the service's own; an offered
-        name; else InputError (strict) or the service's own (OpenAI clients
-        send model names of their own)."""
+        model; else InputError, listing the offered ones. Not `strict`
+        (OpenAI clients, which must send some name, e.g. "gpt-4o"): a name
+        that is no model of ours is the service's own; a model of ours that
+        was not allowed is still refused, never loaded."""
+        offered = self._offered()
         if not name or name == self.settings.model:
             return None
-        if name in self.offered_models():
-            return name
+        if name in offered:
+            return None if offered[name] == self.settings.model else offered[name]
+        offers = f"this server offers: {', '.join(self.offered_models())}"
+        if name in self._known_models():
+            raise InputError(f"model {name!r} is not offered here; {offers} (start it with `--allow-model {name}` "
+                             "to offer that one too).")
         if strict:
-            raise InputError(f"unknown model {name!r}; this server offers: {', '.join(self.offered_models())}.")
+            raise InputError(f"unknown model {name!r}; {offers}.")
         return None
+
+    def _known_models(self) -> set[str]:
+        from .models import registry
+
+        try:
+            return set(registry(self.settings.models_dir))
+        except OSError:
+            return set()
 
     def llm(self, model: str | None = None):
         """The LLM named `model` (default: the settings' model), loaded once."""
@@ -142,9 +144,8 @@ class Assistant:
         idx = self._index
         return {
             "state": self.state,
-            "models_loaded": sorted(self._llms),
-            "model": self.settings.model,
-            "index_dir": str(self.settings.index_dir),
+            "models_loaded": sorted(public_name(m) for m in self._llms),
+            "model": public_name(self.settings.model),
             "articles": len(idx.docs) if idx is not None else None,
             "chunks": len(idx.chunks) if idx is not None else None,
             "answered": self.answered,
@@ -273,47 +274,21 @@ class Assistant:
             return report, added
 
     def add_uploads(self, uploads: list[tuple[str | None, bytes]], replace: bool = False) -> UploadReport:
-        """Add uploaded files, given as (client's file name, content). They
-        are written under names of our making in a temporary folder, which
-        no message shows, and removed afterwards. InputError when none of
-        them holds a readable article; ArticleExists when one would replace
-        a stored article and `replace` is not set; TooLarge past the
-        per-request limits (total bytes, new passages)."""
-        cap = self.settings.max_upload_bytes
-        check_upload_total(self.settings, sum(len(data) for _, data in uploads))
-        out = UploadReport()
-        tmp = Path(tempfile.mkdtemp(prefix="newsrag-upload-"))
+        """Add uploaded files, given as (client's file name, content)
+        (`rag.uploads.add`)."""
+        from .uploads import add
 
-        def hide(text: str) -> str:
-            return text.replace(f"{tmp}/", "").replace(str(tmp), "the upload")
+        return add(self.settings, uploads, lambda paths: self.ingest(paths, replace, self.settings.max_upload_chunks))
 
-        try:
-            taken: set[str] = set()
-            names: dict[str, str] = {}  # our file name -> the client's
-            for filename, data in uploads:
-                name = safe_name(filename, taken)
-                shown = filename or name
-                if Path(name).suffix.lower() not in UPLOAD_SUFFIXES:
-                    out.skipped.append((shown, "unsupported type; use .txt, .md or .html files"))
-                elif len(data) > cap:
-                    out.skipped.append((shown, f"larger than the {cap // 1000} kB limit"))
-                else:
-                    (tmp / name).write_bytes(data)
-                    names[name] = shown
-            if not names:
-                return out
-            try:
-                report, _ = self.ingest([tmp], replace, self.settings.max_upload_chunks)
-            except InputError as e:
-                raise type(e)(hide(str(e))) from None
-            out.skipped += [(names.get(Path(p).name, Path(p).name), hide(why)) for p, why in report.skipped]
-            gone = {p for p, _ in report.skipped}
-            out.added = [d for d in report.documents if d.source not in gone]
-            out.warnings = [hide(w) for w in report.warnings]
-            out.replaced = report.replaced
-            return out
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
+
+def public_name(model: str) -> str:
+    """How a model is named to clients: a registry name as is, a GGUF path
+    by its file name.
+
+    >>> public_name("tiny"), public_name("/models/private/my-model.gguf")
+    ('tiny', 'my-model.gguf')
+    """
+    return Path(model).name if "/" in model or "\\" in model else model
 
 
 def warm_in_background(assistant: Assistant) -> threading.Thread:
@@ -329,13 +304,3 @@ def warm_in_background(assistant: Assistant) -> threading.Thread:
     t = threading.Thread(target=work, daemon=True, name="rag-warm-up")
     t.start()
     return t
-
-
-def check_upload_total(settings: Settings, total: int) -> None:
-    """TooLarge when one upload's files together pass the per-request limit."""
-    from .errors import TooLarge
-
-    limit = settings.max_upload_request_bytes
-    if total > limit:
-        raise TooLarge(f"refused: the files total {total:,} bytes, over the limit of {limit:,} per upload "
-                       "(RAG_MAX_UPLOAD_REQUEST_BYTES); nothing was added. Send fewer files at a time.")

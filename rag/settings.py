@@ -13,18 +13,20 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ROOT = Path(__file__).resolve().parent.parent  # the repository (editable install)
+DEFAULT_INDEX_DIR = ROOT / "index"
 
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="RAG_", extra="forbid", frozen=True)
 
     # where things live
-    index_dir: Path = Field(ROOT / "index", description="Directory of the built index.")
+    index_dir: Path = Field(DEFAULT_INDEX_DIR, description="Directory of the built index.")
     models_dir: Path = Field(ROOT / "models", description="Model registry and assembled model files.")
     seeds_dir: Path = Field(ROOT / "seeds", description="Articles indexed on first use.")
 
     # models
     model: str = Field("default", description="LLM: a registry name (default, fast, tiny) or a GGUF path.")
+    allow_models: list[str] = Field(default_factory=list, description="Other LLMs the clients of `rag serve` and visitors of `rag ui` may pick (--allow-model); each loaded on first use and kept (~1-2 GB each). Empty: only `model`, so no client can make the server load another.")
     embedder: str = Field("all-MiniLM-L6-v2-onnx", description="Embedder id: all-MiniLM-L6-v2-onnx (MiniLM exported here to ONNX, fp32: the torch vectors without torch at run time; the default), all-MiniLM-L6-v2-int8 (the same, weights int8: faster, gold recall@5 -0.014 on the seeds set) or all-MiniLM-L6-v2 (sentence-transformers on torch, fp32: the baseline of `rag bench`).")
     embed_threads: int | None = Field(None, ge=1, le=256, description="Threads of the ONNX embedder; None = all cores.")
     n_threads: int | None = Field(None, ge=1, description="llama.cpp threads; None = physical cores.")
@@ -74,6 +76,14 @@ class Settings(BaseSettings):
     min_answer_confidence: float = Field(0.0, ge=0, le=1, description="The model's own yes/no check of its answer (P(yes), asked in the same conversation; ~0.4 s): below this the answer is dropped. 0 turns the check off (the default until a threshold is chosen on the Reuters dev half).")
     extract_tries: int = Field(3, ge=1, le=50, description="Best evidence sentences tried as the extractive answer.")
     conflict_margin: float = Field(0.12, ge=0, le=1, description="Sentences within this cosine of the best passage may carry a disagreeing value (gold set).")
+
+    def seeds_on_first_use(self) -> bool:
+        """Whether an index folder that holds no index is built from
+        seeds_dir: the default folder is (the README's first run), and any
+        folder when seeds_dir was named too (RAG_SEEDS_DIR); a folder named
+        alone is refused, so a mistyped --index is not silently filled with
+        the shipped articles."""
+        return self.index_dir.resolve() == DEFAULT_INDEX_DIR.resolve() or "seeds_dir" in self.model_fields_set
 
 
 def bounds(name: str) -> tuple[float | None, float | None]:

@@ -32,7 +32,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import DiskFull, IndexCorrupt, IndexMismatch, IndexMissing
+from .errors import DiskFull, IndexCorrupt, IndexMismatch, IndexMissing, IndexUnwritable
 from .fileutil import sha256_file
 from .progress import progress_bar, status
 from .text import content_words
@@ -91,12 +91,31 @@ def make_faiss(vectors: np.ndarray, progress: bool = False, flat_max: int = FLAT
     return index
 
 
+def not_a_folder(root: Path) -> str | None:
+    """Why `root` cannot hold an index when it is a file, else None."""
+    if root.exists() and not root.is_dir():
+        return f"{root} is a file, not an index folder; name a folder with --index DIR (or RAG_INDEX_DIR)."
+    return None
+
+
+def _open_lock(root: Path):
+    """The lock file, opened for writing; IndexUnwritable, saying what to
+    do, when the folder cannot be made or written."""
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+        if not os.access(root, os.W_OK):  # an existing lock file may be writable in a read-only folder
+            raise PermissionError(errno.EACCES, os.strerror(errno.EACCES))
+        return open(root / ".lock", "w")
+    except OSError as e:
+        raise IndexUnwritable(not_a_folder(root) or f"cannot write the index folder {root} ({e.strerror or e}); "
+                              "make it writable, or name another with --index DIR (or RAG_INDEX_DIR).") from None
+
+
 @contextmanager
 def write_lock(root: Path):
     """One writer at a time per index folder. Whatever a killed writer left
     (a partial version, a link) goes first, before it can fill the disk."""
-    root.mkdir(parents=True, exist_ok=True)
-    with open(root / ".lock", "w") as f:
+    with _open_lock(root) as f:
         fcntl.flock(f, fcntl.LOCK_EX)
         try:
             _collect(root, keep=_current_name(root))
@@ -220,7 +239,7 @@ def exists(root: Path) -> bool:
 def _current(root: Path) -> Path:
     link = root / "current"
     if not link.exists():
-        raise IndexMissing(f"no index at {root}; build one with `rag index --rebuild` or add articles with `rag ingest PATH`.")
+        raise IndexMissing(not_a_folder(root) or f"no index at {root}; build one with `rag index --rebuild` or add articles with `rag ingest PATH`.")
     return link.resolve()
 
 

@@ -13,6 +13,13 @@ _REF_MARK = re.compile(r"\s*\[\d{1,3}\]")  # an article's own footnote markers: 
 _WORD = re.compile(r"[a-z0-9]+(?:[.,][0-9]+)*%?", re.I)
 _PERCENT = re.compile(r"(\d)\s*(?:percent|per cent|pct)\b", re.I)  # "pct": wire-service style
 _WS = re.compile(r"[ \t\f\v\u00a0]+")
+# Markup an article may carry that a Markdown or HTML view would make live
+# (CommonMark: inline links and images, link reference definitions, raw
+# HTML tags and autolinks, which open with "<" and a letter, "/", "!" or "?").
+_MD_LINK = re.compile(r"!?\[([^\[\]]*)\]\([^()]*(?:\([^()]*\)[^()]*)*\)")  # ![alt](url), [text](url "t")
+_MD_REF_DEF = re.compile(r"^ {0,3}\[[^\[\]]+\]:[ \t]*\S+.*$", re.M)  # [ref]: http://...
+_TAG = re.compile(r"<([A-Za-z/!?][^<>]*)(>?)")
+_TERMINAL_CTRL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")  # ESC starts terminal links and colours
 
 
 def clean_text(text: str) -> str:
@@ -28,6 +35,23 @@ def clean_text(text: str) -> str:
     lines = [_WS.sub(" ", line).strip() for line in text.split("\n")]
     text = "\n".join(lines)
     return re.sub(r"\n{3,}", "\n\n", text).strip()
+
+
+def inert(text: str) -> str:
+    """Article text made safe to show as plain text or Markdown: links and
+    images keep their words and lose their address, link definitions go,
+    and tag brackets become look-alikes (the words inside stay readable:
+    newswire writes "<Texaco Inc>"); terminal control characters go.
+
+    >>> inert('Call ![x](http://127.0.0.1:9/leak?q=1) [report](http://a.b/c_(d)) <img src=x onerror=alert(1)> 5 < 6')
+    'Call x report ‹img src=x onerror=alert(1)› 5 < 6'
+    """
+    prev = None
+    while prev != text:  # an image inside a link: [![x](a)](b)
+        prev, text = text, _MD_LINK.sub(r"\1", text)
+    text = _MD_REF_DEF.sub("", text)
+    text = _TAG.sub(lambda m: "‹" + m[1] + ("›" if m[2] else ""), text)
+    return _TERMINAL_CTRL.sub("", text)
 
 
 @lru_cache(maxsize=1)

@@ -268,3 +268,25 @@ class RagServe:
             self.p.kill()
             self.p.wait()
         self.log.close()
+
+
+def clean_error(p: subprocess.CompletedProcess) -> str:
+    """Non-zero exit, exactly one line on stderr starting "error:", no traceback."""
+    assert p.returncode != 0, p.stdout
+    lines = p.stderr.strip().splitlines()
+    assert len(lines) == 1, p.stderr
+    assert lines[0].startswith("error:"), p.stderr
+    assert "Traceback" not in p.stderr + p.stdout
+    return lines[0]
+
+
+def snapshot(root: Path) -> dict[str, bytes | str]:
+    """Every file's bytes and every link's target under an index folder."""
+    out: dict[str, bytes | str] = {}
+    for p in sorted(root.rglob("*")):
+        rel = str(p.relative_to(root))
+        if p.is_symlink():
+            out[rel] = "-> " + os.readlink(p)
+        elif p.is_file() and p.name != ".lock":
+            out[rel] = p.read_bytes()
+    return out

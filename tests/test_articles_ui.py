@@ -46,9 +46,9 @@ def test_copy_is_plain_text_with_numbered_sources():
     text = render_copy(_answer())
     assert text.splitlines()[0] == "Cut to 30% [1]. Others say 40% [2]."
     assert "Sources disagree on the rate: 30% [1]; 40% [2]." in text
-    assert "[1] Truce <b> (Wire, 2026-02-05)" in text and "[2] Duties" in text
+    assert "[1] Truce ‹b› (Wire, 2026-02-05)" in text and "[2] Duties" in text  # an article's tag, inert
     h = render_answer(_answer(), turn=1)
-    assert 'class="rag-copy"' in h and "Truce &#60;b&#62;" in h  # held escaped in the page
+    assert 'class="rag-copy"' in h and "Truce &#60;b&#62;" in h  # the page escapes the title as written
 
 
 def test_example_questions_ask_for_a_stated_value():

@@ -19,7 +19,6 @@ from pathlib import Path
 import httpx
 import numpy as np
 import pytest
-from test_robust import clean_error, snapshot
 
 from rag import indexing, store
 from rag.chunking import chunk_document
@@ -28,7 +27,7 @@ from rag.server import create_app
 from rag.text import count_tokens
 from rag.types import Document
 
-from helpers import ARTICLES, BIN, NEW_ARTICLE, RagServe, ThreadServer, fake_assistant, write_articles
+from helpers import ARTICLES, BIN, NEW_ARTICLE, RagServe, ThreadServer, clean_error, fake_assistant, snapshot, write_articles
 
 HERE = Path(__file__).parent
 PLANTED = b"Update\n\nThe US tariff on Chinese goods is now 99 percent, officials said.\n"

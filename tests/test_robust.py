@@ -23,7 +23,7 @@ from rag.llm import make_llm
 from rag.pipeline import answer, token_counter
 from rag.settings import Settings
 
-from helpers import ARTICLES, FakeEmbedder, FakeLLM, check_contract, write_articles
+from helpers import ARTICLES, FakeEmbedder, FakeLLM, check_contract, clean_error, snapshot, write_articles
 
 BIN = Path(sys.executable).parent  # the venv's bin/, where `ask` and `rag` live
 BIG = 50 * 1024 * 1024  # the 50 MB article: a sparse file, never written out
@@ -32,28 +32,6 @@ TARIFF_Q = "What did the United States cut tariffs on Chinese goods to?"
 
 def run(args: list[str], env: dict, stdin: str = "") -> subprocess.CompletedProcess:
     return subprocess.run(args, env=env, input=stdin, capture_output=True, text=True, timeout=120)
-
-
-def clean_error(p: subprocess.CompletedProcess) -> str:
-    """Non-zero exit, exactly one line on stderr starting "error:", no traceback."""
-    assert p.returncode != 0, p.stdout
-    lines = p.stderr.strip().splitlines()
-    assert len(lines) == 1, p.stderr
-    assert lines[0].startswith("error:"), p.stderr
-    assert "Traceback" not in p.stderr + p.stdout
-    return lines[0]
-
-
-def snapshot(root: Path) -> dict[str, bytes | str]:
-    """Every file's bytes and every link's target under an index folder."""
-    out: dict[str, bytes | str] = {}
-    for p in sorted(root.rglob("*")):
-        rel = str(p.relative_to(root))
-        if p.is_symlink():
-            out[rel] = "-> " + os.readlink(p)
-        elif p.is_file() and p.name != ".lock":
-            out[rel] = p.read_bytes()
-    return out
 
 
 @pytest.fixture(scope="module")

@@ -57,10 +57,13 @@ def test_find_server_wants_the_same_index_and_a_known_model(settings, embedder, 
     with ThreadServer(create_app(fake_assistant(settings, embedder, index))) as srv:
         mine = settings.model_copy(update={"port": srv.port})
         assert client.find_server(mine, None) == srv.url
-        assert client.find_server(mine, "tiny") == srv.url
+        assert client.find_server(mine, "tiny") is None  # not among the models it was started with (#18)
         assert client.find_server(mine, "models/other.gguf") is None  # a path: not the server's to load
         assert client.find_server(mine.model_copy(update={"index_dir": settings.index_dir.parent / "other"}), None) is None
         assert client.find_server(mine.model_copy(update={"llm_url": "http://127.0.0.1:9/v1"}), None) is None
+    allowed = settings.model_copy(update={"allow_models": ["tiny"]})
+    with ThreadServer(create_app(fake_assistant(allowed, embedder, index))) as srv:
+        assert client.find_server(allowed.model_copy(update={"port": srv.port}), "tiny") == srv.url
     t0 = time.perf_counter()
     assert client.find_server(settings.model_copy(update={"port": free_port()}), None) is None
     assert time.perf_counter() - t0 < 1.0

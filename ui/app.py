@@ -108,9 +108,12 @@ def browser_secret(settings: Settings) -> str:
         return path.read_text("utf-8").strip()
     except OSError:
         key = secrets.token_hex(16)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(key, "utf-8")
-        path.chmod(0o600)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(key, "utf-8")
+            path.chmod(0o600)
+        except OSError:  # an unwritable index folder: conversations are readable until the page restarts
+            pass
         return key
 
 
@@ -187,8 +190,8 @@ def build(assistant):
         me = session(request)
         history = list(history)
         turn = len(history) - 1
-        chosen = None if model == settings.model else model
         try:
+            chosen = assistant.pick_model(model)  # only the models this page was started with
             if me["stop"].is_set():
                 raise AnswerStopped("stopped")
             standalone, how = assistant.standalone(question, earlier, chosen)
@@ -320,7 +323,7 @@ def build(assistant):
                         open_go = gr.Button("open", visible="hidden", elem_id="open-go")
                         with gr.Accordion("Options and adding articles", open=False):
                             with gr.Row():
-                                model = gr.Dropdown(models, value=settings.model, label="Model", elem_id="model")
+                                model = gr.Dropdown(models, value=models[0], label="Model", elem_id="model")
                                 k = gr.Slider(k_min, k_max, value=settings.top_k, step=1,
                                               label="Passages given to the model", elem_id="passages")
                             files = gr.File(label=f"Add articles (.txt, .md, .html; up to "
