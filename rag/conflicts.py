@@ -7,37 +7,20 @@ import math
 import re
 
 from . import facts as F
+from .asked import asked_kinds
+from .gate import same_stem
+from .lexicon import QUALIFIERS
 from .text import content_words, inert, split_sentences
 from .types import Conflict, Passage, byline
 
 CHARS_PER_WORD = 8  # distance in characters counted as one word between a value and a question term
-QUALIFIER_WINDOW = 14
-MIN_VERSIONS = 2  # a disagreement needs two articles and two values  # characters before a value searched for its qualifier ("over", "nearly")
+QUALIFIER_WINDOW = 14  # characters before a value searched for its qualifier ("over", "nearly")
+MIN_VERSIONS = 2  # a disagreement needs two articles and two values
+MAX_SPREAD = 10  # values further apart than this factor measure different things (a total and a part)
+UNIT_REACH = 3  # words after a count searched for what it counts
+SCALE_WORDS = {"mln", "bln", "million", "billion", "thousand", "hundred"}  # between a count and its unit ("16 mln bpd")
 
-_QUAL = re.compile(r"(?:\b(?:over|about|around|nearly|almost|roughly|more than|less than|at least|up to|some|to)\s+)$", re.I)
-
-
-def asked_kinds(question: str) -> set[str]:
-    """Which kinds of value a question asks for (empty = unclear).
-
-    >>> sorted(asked_kinds("what tariff rate?"))
-    ['pct']
-    >>> sorted(asked_kinds("How big was the trade deficit?"))
-    ['money']
-    """
-    q = question.lower()
-    kinds = set()
-    if re.search(r"\b(rate|percent|percentage|%|share|level|tariffs?|duties|duty)\b", q):
-        kinds.add("pct")
-    if re.search(r"\b(how much|worth|value|cost|deficit|surplus|imbalance|dollars?|billion|million|spent|size|large|big)\b", q):
-        kinds.add("money")
-    if re.search(r"\b(date|day|time)\b", q):
-        kinds.add("date")
-    elif re.search(r"\b(when|month)\b", q):
-        kinds |= {"date", "month"}
-    if re.search(r"\b(how many|number of|how long)\b", q):
-        kinds.add("num")
-    return kinds
+_QUAL = re.compile(r"(?:\b(?:" + "|".join(QUALIFIERS) + r")\s+)$", re.I)
 
 
 def _with_qualifier(sentence: str, surface: str) -> str:
@@ -69,24 +52,31 @@ def best_value(sentence: str, kinds: set[str], weights: dict[str, float]) -> F.F
     return max(values, key=lambda f: closeness(sentence, f, weights))
 
 
-def find(question: str, passages: list[Passage], scores: dict[str, float] | None, margin: float) -> list[Conflict]:
+def find(question: str, passages: list[Passage], scores: dict[str, float] | None, margin: float,
+         floor: float = 0.0) -> list[Conflict]:
     """Where two articles near the top of the evidence give different values
     of the asked kind (e.g. tariffs "to 30%" in one, "over 40%" in
     another): one Conflict listing each article's value with its passage.
 
     `scores` maps a sentence to its cosine with the question; sentences
-    within `margin` of the best passage's relevance are candidates."""
+    within `margin` of their article's best passage, and at least `floor`,
+    are candidates."""
     kinds = asked_kinds(question)
     if not kinds or not passages:
         return []
     scores = scores or {}
-    best = max(p.relevance for p in passages)
+    # each article against its own best passage: one very close article (a
+    # planted "update") must not put every other article out of reach
+    best_of: dict[str, float] = {}
+    for p in passages:
+        best_of[p.doc.id] = max(best_of.get(p.doc.id, -1.0), p.relevance)
     terms = [t for t in dict.fromkeys(content_words(question)) if not t.isdigit()]
 
-    cands = []  # (passage, sentence): sentences about as relevant as the best one
+    named = [f.value for f in F.names(question)]  # a version must be about what the question names
+    cands = []  # (passage, sentence): sentences about as relevant as their article's best
     for p in passages:
         for x in split_sentences(p.text):
-            if scores.get(x, p.relevance) >= best - margin:
+            if scores.get(x, p.relevance) >= max(best_of[p.doc.id] - margin, floor) and mentions(x, named):
                 cands.append((p, x))
     if not cands:
         return []
@@ -98,7 +88,7 @@ def find(question: str, passages: list[Passage], scores: dict[str, float] | None
         df = sum(t in content_words(x) for _, x in cands)
         if 0 < df < n:
             weights[t] = math.log(n / df)
-    chosen: dict[str, tuple[float, F.Fact, str, Passage]] = {}
+    chosen: dict[str, tuple[float, F.Fact, str, Passage]] = {}  # doc id -> its best value
     for p, x in cands:
         f = best_value(x, kinds, weights)
         if f is None:
@@ -106,18 +96,70 @@ def find(question: str, passages: list[Passage], scores: dict[str, float] | None
         fit = closeness(x, f, weights) + scores.get(x, p.relevance)
         if p.doc.id not in chosen or fit > chosen[p.doc.id][0]:
             chosen[p.doc.id] = (fit, f, x, p)
-    chosen = {d: v[1:] for d, v in chosen.items()}
-    distinct = {(f.kind, f.value) for f, _, _ in chosen.values()}
-    if len(chosen) < MIN_VERSIONS or len(distinct) < MIN_VERSIONS:
+    # one quantity: values of one kind in one unit ("mln bpd", "dlrs a share"),
+    # of the same order of size, none of them a number the question itself
+    # gives ("in the first 20 days"); a rate and an amount never disagree
+    given = {f.value for f in F.quantities(question)}
+    groups: dict[tuple[str, str], list[tuple[float, str, F.Fact, str, Passage]]] = {}
+    for d, (fit, f, x, p) in chosen.items():
+        unit = unit_after(x, f)
+        if f.value not in given and (unit or f.kind != "num"):  # a bare count ("eight") counts nothing known
+            groups.setdefault((f.kind, unit), []).append((fit, d, f, x, p))
+    if not groups:
+        return []
+    group = max(groups.values(), key=lambda g: (len(g), max(v[0] for v in g)))
+    sizes = [abs(float(f.value)) for _, _, f, _, _ in group if isinstance(f.value, int | float)]
+    if len({f.value for _, _, f, _, _ in group}) < MIN_VERSIONS or (
+            sizes and min(sizes) > 0 and max(sizes) / min(sizes) > MAX_SPREAD):
         return []
     values, seen = [], set()
-    for d, (f, s, p) in chosen.items():
-        if (f.kind, f.value) in seen:
+    for _, d, f, x, p in sorted(group, key=lambda v: v[4].doc.date or "", reverse=True):  # newest first
+        if f.value in seen:
             continue
-        seen.add((f.kind, f.value))
-        values.append({"value": _with_qualifier(s, f.surface), "n": p.n, "doc_id": d, "chunk_id": p.chunk.id,
-                       "title": p.doc.title, "outlet": p.doc.outlet, "date": p.doc.date, "quote": s})
-    return [Conflict(kind="/".join(sorted(kinds)), values=values)]
+        seen.add(f.value)
+        values.append({"value": _with_qualifier(x, f.surface), "n": p.n, "doc_id": d, "chunk_id": p.chunk.id,
+                       "title": p.doc.title, "outlet": p.doc.outlet, "date": p.doc.date, "quote": x})
+    return [Conflict(kind=group[0][2].kind, values=values)]
+
+
+def mentions(sentence: str, names: list[str]) -> bool:
+    """Does a sentence name one of these (as a word of the same stem:
+    "China" / "Chinese"; "U.S." reads as "us"), or are there none?
+
+    >>> mentions("Chilean GDP grew 5.7 pct.", ["chile"]), mentions("GDP grew 1.7 pct.", ["chile"])
+    (True, False)
+    """
+    words = set(re.findall(r"[a-z0-9]+", sentence.lower().replace(".", "")))
+    return not names or any(same_stem(n, w) for n in names for w in words)
+
+
+def anchored(found: list[Conflict], answer: str) -> list[Conflict]:
+    """The disagreements about what the answer states: those listing a value
+    the answer gives. Others measure something the answer is not about.
+
+    >>> c = Conflict("pct", [{"value": "30%"}, {"value": "over 40%"}])
+    >>> len(anchored([c], "Tariffs were cut to 30% [1].")), len(anchored([c], "Talks resume in May [1]."))
+    (1, 0)
+    """
+    said = set(F.quantities(answer) + F.dates(answer))
+    return [c for c in found if any(set(F.quantities(v["value"]) + F.dates(v["value"])) & said for v in c.values)]
+
+
+def unit_after(sentence: str, f: F.Fact) -> str:
+    """What a count counts: the word right after it, past scale words
+    ("16 mln bpd" -> "bpd", "eight cargoes" -> "cargoe"), singular-ish;
+    "" for rates, amounts and dates, whose kind is their unit, and where a
+    function word follows.
+
+    >>> unit_after("Output was 16 mln bpd in February.", F.quantities("16 mln bpd")[0])
+    'bpd'
+    """
+    i = sentence.find(f.surface)
+    if f.kind != "num" or i < 0:
+        return ""
+    after = [w.lower() for w in re.findall(r"[A-Za-z]+", sentence[i + len(f.surface):])[:UNIT_REACH]]
+    after = [w for w in after if w not in SCALE_WORDS]
+    return after[0].removesuffix("s") if after and after[0] not in F.stopwords() else ""
 
 
 def summary(found: list[Conflict]) -> str:

@@ -41,7 +41,8 @@ YEARS = range(1900, 2101)  # a bare whole number in this range reads as a year
 MIN_RUN_WORDS = 2  # capitalized words an initialism is made of, at least
 MONTH_ABBREV_MAX = 4  # "Sept", "Jan.": short forms of month names
 MIN_NAME_CHARS = 3  # a shorter leading word ("He", "An") is not checked as a name
-_NAME = re.compile(r"\b(?:[A-Z][a-z]+(?:-[A-Z]?[a-z]+)*|[A-Z]{2,}s?|(?:[A-Z]\.){2,})")
+# a name is the whole word: "ConAgra", "USAir", "BankAmerica" are one name, not "Con", "USA", "Bank"
+_NAME = re.compile(r"\b(?:[A-Z][a-zA-Z]*[a-z][a-zA-Z]*(?:-[A-Z]?[a-zA-Z]+)*|[A-Z]{2,}s?\b|(?:[A-Z]\.){2,})")
 _CAPS_RUN = re.compile(r"(?:\b(?:[A-Z][\w.]*|of|for)\b[ -]?)+")
 
 

@@ -1,35 +1,18 @@
 """The extractive fallback: when no sentence of the model's answer survives
 the claim check, the best evidence sentence answers instead, if it is a
-full statement, relevant enough, and holds the kind of thing asked."""
+full statement, relevant enough, and holds the kind of thing asked.
+A question asking for no particular kind of thing ("what did X say?") takes
+the sentence as it is: answering only questions that ask for a value or a
+name took the shipped articles' accuracy from 0.725 to 0.594 (#15 notes)."""
 
 from __future__ import annotations
 
-import re
-
-from .conflicts import asked_kinds
-from .facts import dates, names, quantities
+from .asked import answers_type
 from .retrieve import Sentence
 from .types import Passage
 from .verify import Claim
 
 MIN_STATEMENT_WORDS = 5  # shorter lines are headlines or fragments
-_WANTS_NAME = re.compile(r"\b(who|whom|whose|name|which (?:person|leader|official|company|companies|outlet|city|country|platform))\b", re.I)
-
-
-def answers_type(sentence: str, question: str) -> bool:
-    """Does a sentence hold the kind of thing asked: a value of the asked
-    kind ("how many", "what rate", "when"), or a name for "who"?
-
-    >>> answers_type("Tariffs were cut to 30%.", "what tariff rate?"), answers_type("Talks went on.", "what tariff rate?")
-    (True, False)
-    """
-    kinds = asked_kinds(question)
-    if kinds and not any(f.kind in kinds for f in quantities(sentence) + dates(sentence)):
-        return False
-    if _WANTS_NAME.search(question):
-        asked = {f.value for f in names(question)}
-        return any(f.value not in asked for f in names(sentence))
-    return True
 
 
 def is_statement(sentence: str) -> bool:

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from . import conflicts, fallback, prompts
+from .asked import asked_kinds
 from .embed import Embedder
 from .gate import Gate, gate
 from .llm import LLM
@@ -79,7 +80,7 @@ def gather_evidence(q: Question, index: Index, embedder: Embedder, settings: Set
     qvec: np.ndarray = embedder.embed([q.text])[0]
     hits = search(index, qvec, q.text, settings)
     sentences = score_sentences(hits[:settings.sentence_chunks], qvec, q.text, embedder, settings.rrf_k)
-    passages = pack(sentences, index, settings, top_k)
+    passages = pack(sentences, index, settings, top_k, asked_kinds(q.text))
     if wants_latest(q.text):
         passages = newest_first(passages)
     return Evidence(q, hits, sentences, passages)
@@ -192,7 +193,7 @@ def answer(question: str | Question, index: Index, embedder: Embedder, llm: LLM 
     ev = gather_evidence(q, index, embedder, settings, top_k)
     g = gate(q.text, ev.passages, settings)
     found = conflicts.find(q.text, ev.passages, {s.text: s.dense for s in ev.sentences},
-                           settings.conflict_margin) if g.ok else []
+                           settings.conflict_margin, settings.min_relevance) if g.ok else []
     clock.mark("retrieve")
     draft, checked = None, Checked([])
     if g.ok and llm is not None:
@@ -200,6 +201,7 @@ def answer(question: str | Question, index: Index, embedder: Embedder, llm: LLM 
         checked = confirm(check(draft, ev.passages, settings), draft, llm, settings)
     if g.ok and not checked.claims:
         checked = fall_back(ev, settings, checked.removed, checked.confidence)
+    found = conflicts.anchored(found, " ".join(c.text for c in checked.claims))
     clock.mark("generate")
     return assemble(ev, g, draft, checked, found, clock, llm, embedder)
 

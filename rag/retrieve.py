@@ -10,6 +10,8 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from .embed import Embedder
+from .facts import dates, quantities
+from .lexicon import LATEST
 from .settings import Settings
 from .store import Index
 from .text import content_words, count_tokens, split_sentences
@@ -115,24 +117,38 @@ def score_sentences(hits: list[Hit], qvec: np.ndarray, question: str, embedder: 
     return sorted(out, key=lambda x: -x.score)
 
 
-def pack(sentences: list[Sentence], index: Index, settings: Settings, top_k: int | None = None) -> list[Passage]:
+def holds_kind(text: str, kinds: set[str]) -> bool:
+    """Does a text give a value of one of these kinds (`rag.facts`)?"""
+    return bool(kinds) and any(f.kind in kinds for f in quantities(text) + dates(text))
+
+
+def pack(sentences: list[Sentence], index: Index, settings: Settings, top_k: int | None = None,
+         kinds: set[str] | frozenset[str] = frozenset()) -> list[Passage]:
     """Best sentences -> at most `top_k` numbered passages (one per chunk,
     sentences in document order), at most `max_per_doc` per article, within
-    `context_tokens`."""
+    `context_tokens`.
+
+    When the question asks for a kind of value (`kinds`), each article's best
+    sentence giving such a value comes first, so one article (a planted
+    "update", a revision) cannot push the others' versions out of view."""
     top_k = top_k or settings.top_k
     chosen: dict[str, list[Sentence]] = {}  # chunk id -> its chosen sentences
     per_doc: dict[str, int] = {}
     budget = settings.context_tokens
     taken: set[int] = set()
     top = max((s.dense for s in sentences), default=0.0)
-    # two passes: first the best sentence of each article about as relevant as
-    # the best one (diversity across sources), then the rest by rank
-    for cap in (1, settings.max_per_doc):
+    # three passes: each article's best sentence giving a value of the asked
+    # kind; the best sentence of each article about as relevant as the best
+    # one (diversity across sources); then the rest by rank
+    for valued, cap in ((True, 1), (False, 1), (False, settings.max_per_doc)):
         for i, s in enumerate(sentences):
             cid, did = s.hit.chunk.id, s.hit.chunk.doc_id
             if i in taken or cid not in chosen and (len(chosen) >= top_k or per_doc.get(did, 0) >= cap):
                 continue
-            if cap == 1 and (cid in chosen or s.dense < top - settings.diversity_margin):
+            if valued and (cid in chosen or per_doc.get(did) or s.dense < settings.min_relevance
+                           or not holds_kind(s.text, kinds)):
+                continue
+            if cap == 1 and not valued and (cid in chosen or s.dense < top - settings.diversity_margin):
                 continue
             cost = count_tokens(s.text) + (settings.passage_frame_tokens if cid not in chosen else 0)
             if cost > budget:
@@ -152,7 +168,7 @@ def pack(sentences: list[Sentence], index: Index, settings: Settings, top_k: int
     return passages
 
 
-_LATEST = re.compile(r"\b(latest|most recent|newest|recently|current(?:ly)?|now)\b", re.I)
+_LATEST = re.compile(r"\b(?:" + "|".join(LATEST) + r")\b", re.I)
 
 
 def wants_latest(question: str) -> bool:

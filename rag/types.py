@@ -80,7 +80,7 @@ class Citation:
 class Conflict:
     """Articles giving different values for what the question asks."""
 
-    kind: str  # the asked kinds of value, "/"-joined: "pct", "money", "num", "date/month", "num/pct"
+    kind: str  # the kind of the values that differ (`rag.facts`): "pct", "money", "num", "date", ...
     values: list[dict]  # [{"value": "over 40%", "n": 1, "doc_id", "chunk_id", "title", "outlet", "date", "quote"}]
 
 

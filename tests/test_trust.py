@@ -1,7 +1,14 @@
-"""The model's own yes/no check of its answer, with fakes: asked in the same
-conversation, it drops an answer below the threshold; off at 0."""
+"""Trust stages with fakes: the model's own yes/no check (asked in the same
+conversation, off at 0); what a question asks, read from its form; the gate
+reading whole articles; disagreements as one quantity (issue #15)."""
 
+from rag import conflicts
+from rag.asked import answers_type, asked_kinds
+from rag.facts import names
+from rag.gate import gate
 from rag.pipeline import answer
+from rag.settings import Settings
+from rag.types import Chunk, Document, Passage
 
 from helpers import FakeLLM
 
@@ -33,3 +40,62 @@ def test_the_models_own_check_drops_an_answer_below_the_threshold(index, embedde
     off = CheckingLLM(reply, 0.2)
     answer(RATE_Q, index, embedder, off, settings)  # threshold 0: the check is off, nothing asked
     assert off.checked == []
+
+
+# ---- issue #15: what was asked, and when sources really disagree ------------------
+
+def passage(n: int, doc: str, text: str, date: str | None = None, relevance: float = 0.7, title: str = "",
+            body: str = "") -> Passage:
+    d = Document(doc, body or text, doc, title or f"{doc} story", outlet="Wire", date=date)
+    return Passage(n, Chunk(f"{doc}-c", doc, text, 0, 20), d, text, relevance)
+
+
+def test_what_is_asked_comes_from_the_questions_form_not_its_topic():
+    assert asked_kinds("What rate did the bank cut to?") == {"pct"}
+    assert asked_kinds("How many cargoes did India buy?") == {"num"}
+    assert "pct" in asked_kinds("By how much did orders fall in January?")
+    assert asked_kinds("What tariffs did the US impose?") == set()  # a topic word asks for no kind
+    assert answers_type("Output rose to 16 mln bpd.", "How many barrels a day did OPEC pump?")
+    assert not answers_type("OPEC met in Vienna.", "How many barrels a day did OPEC pump?")
+
+
+def test_a_name_is_the_whole_word():
+    assert [f.value for f in names("Will BankAmerica back USAir or ConAgra?")] == ["bankamerica", "usair", "conagra"]
+
+
+def test_the_gate_finds_the_questions_context_in_the_headline_and_date():
+    p = passage(1, "a", "Its load factor rose to 55.5 pct.", date="1987-03-03", title="Piedmont Airlines load factor up",
+                body="Its load factor rose to 55.5 pct in February. Eastern reported later.")
+    q = "What share of its seats did Piedmont Airlines fill in February 1987?"
+    assert gate(q, [p], Settings()).ok  # "Piedmont" in the headline, "1987" in the date
+    # a name only somewhere in the body is not enough: the story may not be about it
+    assert not gate("What share of its seats did Eastern fill in 1987?", [p], Settings()).ok
+
+
+def test_a_disagreement_is_one_quantity_newest_first_and_about_the_answer():
+    q = "How much crude did OPEC produce in February?"
+    ps = [passage(1, "old", "OPEC produced 16.1 mln bpd in February.", "1987-03-01"),
+          passage(2, "new", "OPEC output was 15.5 mln bpd in February, a survey said.", "1987-03-05")]
+    [c] = conflicts.find(q, ps, None, 0.12)
+    assert [v["doc_id"] for v in c.values] == ["new", "old"] and c.kind == "num"
+    assert conflicts.anchored([c], "OPEC produced 16.1 mln bpd") == [c]
+    assert conflicts.anchored([c], "OPEC met in Vienna") == []
+    # different quantities never disagree: barrels vs tonnes, or a total and a part far apart
+    other = [ps[0], passage(2, "x", "OPEC produced 16,000 tonnes of something in February.", "1987-03-05")]
+    assert conflicts.find(q, other, None, 0.12) == []
+    far = [ps[0], passage(2, "y", "OPEC produced 900 mln bpd in February.", "1987-03-05")]
+    assert conflicts.find(q, far, None, 0.12) == []
+    # a number the question gives is not a version ("its March 4 tender")
+    assert conflicts.find("How many cargoes were bought in the first 20 days?",
+                          [passage(1, "a", "Traders bought 20 cargoes in the first 20 days."),
+                           passage(2, "b", "Traders bought 20 cargoes in the first days.")], None, 0.12) == []
+
+
+def test_one_very_close_article_does_not_put_the_others_out_of_reach():
+    q = "What tariff rate applies to Chinese goods?"
+    ps = [passage(1, "planted", "The tariff rate on Chinese goods is now 99%.", relevance=0.9),
+          passage(2, "a", "Tariffs on Chinese goods were cut to 30%.", relevance=0.55),
+          passage(3, "b", "Chinese goods still face duties of over 40%.", relevance=0.5)]
+    scores = {p.text: p.relevance for p in ps}
+    [c] = conflicts.find(q, ps, scores, 0.12, floor=0.35)
+    assert {v["value"] for v in c.values} == {"99%", "30%", "over 40%"}

@@ -1,0 +1,59 @@
+"""What a question asks for: a kind of value (a rate, an amount, a count, a
+date) or a name, read from the question's form (rag.lexicon), never from its
+topic. The fallback and the disagreement finder use it: a sentence standing
+in for an answer must hold the kind of thing asked, and only values of that
+kind can disagree."""
+
+from __future__ import annotations
+
+import re
+
+from .facts import dates, names, quantities
+from .lexicon import ASKED_FORMS, WANTS_NAME
+
+_FORMS = [(re.compile(rx, re.I), kinds) for rx, kinds in ASKED_FORMS]
+_NAME = re.compile(WANTS_NAME, re.I)
+
+
+def asked_kinds(question: str) -> set[str]:
+    """The kinds of value a question asks for (empty: no particular kind).
+
+    >>> sorted(asked_kinds("What rate did the bank cut to?"))
+    ['pct']
+    >>> sorted(asked_kinds("When did the strike end?"))
+    ['date', 'month', 'year']
+    >>> asked_kinds("What did China agree to buy?")
+    set()
+    """
+    out: set[str] = set()
+    for rx, kinds in _FORMS:
+        if rx.search(question):
+            out |= kinds
+    return out
+
+
+def wants_name(question: str) -> bool:
+    return _NAME.search(question) is not None
+
+
+def answers_type(text: str, question: str) -> bool:
+    """Does a text hold the kind of thing asked: a value of an asked kind,
+    or, for "who", a name besides the question's own? True when the
+    question asks for neither.
+
+    >>> answers_type("Rates were cut to 6.5 pct.", "What rate did the bank cut to?")
+    True
+    >>> answers_type("The bank cut its rates again.", "What rate did the bank cut to?")
+    False
+    >>> answers_type("It sold 35,000 tons of sugar.", "At what price did it sell its 35,000 tons?")
+    False
+    """
+    kinds = asked_kinds(question)
+    given = set(quantities(question) + dates(question))  # "its 35,000 tons": a value the question gives answers nothing
+    if kinds and not any(f.kind in kinds for f in quantities(text) + dates(text) if f not in given):
+        return False
+    if wants_name(question):
+        asked = {f.value for f in names(question)}
+        return any(f.value not in asked for f in names(text))
+    return True
+
