@@ -134,7 +134,8 @@ def ui_url(tmp_path_factory):
     indexed into a tmp folder, with a 20 kB upload cap."""
     tmp = tmp_path_factory.mktemp("ui")
     port = free_port()
-    env = {**os.environ, "RAG_INDEX_DIR": str(tmp / "index"), "RAG_MAX_UPLOAD_BYTES": "20000",
+    env = {**os.environ, "RAG_INDEX_DIR": str(tmp / "index"), "RAG_SEEDS_DIR": str(ROOT / "seeds"),
+           "RAG_MAX_UPLOAD_BYTES": "20000",
            "GRADIO_TEMP_DIR": str(tmp / "gradio"), "NO_COLOR": "1"}
     url = f"http://127.0.0.1:{port}"
     with running([str(BIN / "rag"), "ui", "--port", str(port), "--model", "default"], tmp / "ui.log", url, env):
