@@ -276,10 +276,11 @@ def test_a_named_index_folder_without_an_index_is_refused_not_seeded(tmp_path):
     a_file = tmp_path / "passwd"
     a_file.write_text("root:x:0:0\n")
     news = write_articles(tmp_path / "news")
-    msg = clean_error(run([BIN / "ask", "--index", str(empty), TARIFF_Q], env))
+    msg = clean_error(run([BIN / "ask", "--model", "tiny", "--index", str(empty), TARIFF_Q], env))  # make test-fast installs tiny only
     assert f"no index at {empty}" in msg and f"rag ingest FOLDER --index {empty}" in msg
     assert not (empty / "current").exists()  # the shipped seeds were not built there
-    for cmd in (["ask", "--index", str(a_file), TARIFF_Q], ["rag", "ingest", str(news), "--index", str(a_file)],
+    for cmd in (["ask", "--model", "tiny", "--index", str(a_file), TARIFF_Q],
+                ["rag", "ingest", str(news), "--index", str(a_file)],
                 ["rag", "articles", "--index", str(a_file)]):
         assert f"{a_file} is a file, not an index folder" in clean_error(run([BIN / cmd[0], *cmd[1:]], env))
     assert "cannot write the index folder /proc/nonexistent" in clean_error(
