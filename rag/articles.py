@@ -83,7 +83,7 @@ def question_from(sentence: str) -> str | None:
         n_words = len(clause.split())
         if not CLAUSE_WORDS[0] <= n_words <= CLAUSE_WORDS[1] or not clause[:1].isupper():
             continue
-        found = [f for f in F.quantities(clause) + F.dates(clause) if f.kind in ASK_FOR and re.search(r"\d", f.surface)]
+        found = [f for f in F.values(clause) if f.kind in ASK_FOR and re.search(r"\d", f.surface)]
         for f in sorted(found, key=lambda f: clause.find(f.surface)):
             at = clause.find(f.surface)
             after = clause[at + len(f.surface):]

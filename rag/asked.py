@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from .facts import dates, names, quantities
+from .facts import Fact, names, values
 from .lexicon import ASKED_FORMS, WANTS_NAME
 
 _FORMS = [(re.compile(rx, re.I), kinds) for rx, kinds in ASKED_FORMS]
@@ -36,6 +36,11 @@ def wants_name(question: str) -> bool:
     return _NAME.search(question) is not None
 
 
+def holds_kind(text: str, kinds: set[str] | frozenset[str], given: set[Fact] | frozenset[Fact] = frozenset()) -> bool:
+    """Does a text give a value of one of these kinds, other than the `given` ones?"""
+    return any(f.kind in kinds for f in values(text) if f not in given)
+
+
 def answers_type(text: str, question: str) -> bool:
     """Does a text hold the kind of thing asked: a value of an asked kind,
     or, for "who", a name besides the question's own? True when the
@@ -49,8 +54,7 @@ def answers_type(text: str, question: str) -> bool:
     False
     """
     kinds = asked_kinds(question)
-    given = set(quantities(question) + dates(question))  # "its 35,000 tons": a value the question gives answers nothing
-    if kinds and not any(f.kind in kinds for f in quantities(text) + dates(text) if f not in given):
+    if kinds and not holds_kind(text, kinds, given=set(values(question))):  # "its 35,000 tons" answers nothing
         return False
     if wants_name(question):
         asked = {f.value for f in names(question)}

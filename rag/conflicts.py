@@ -46,10 +46,10 @@ def closeness(sentence: str, f: F.Fact, weights: dict[str, float]) -> float:
 def best_value(sentence: str, kinds: set[str], weights: dict[str, float]) -> F.Fact | None:
     """The value of an asked kind that sits closest to the question's
     distinctive words."""
-    values = [f for f in F.quantities(sentence) + F.dates(sentence) if f.kind in kinds]
-    if not values:
+    found = [f for f in F.values(sentence) if f.kind in kinds]
+    if not found:
         return None
-    return max(values, key=lambda f: closeness(sentence, f, weights))
+    return max(found, key=lambda f: closeness(sentence, f, weights))
 
 
 def find(question: str, passages: list[Passage], scores: dict[str, float] | None, margin: float,
@@ -141,8 +141,8 @@ def anchored(found: list[Conflict], answer: str) -> list[Conflict]:
     >>> len(anchored([c], "Tariffs were cut to 30% [1].")), len(anchored([c], "Talks resume in May [1]."))
     (1, 0)
     """
-    said = set(F.quantities(answer) + F.dates(answer))
-    return [c for c in found if any(set(F.quantities(v["value"]) + F.dates(v["value"])) & said for v in c.values)]
+    said = set(F.values(answer))
+    return [c for c in found if any(set(F.values(v["value"])) & said for v in c.values)]
 
 
 def unit_after(sentence: str, f: F.Fact) -> str:

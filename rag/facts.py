@@ -172,8 +172,13 @@ def leading_name(sentence: str) -> Fact | None:
     return Fact("name", key, m.group(1))
 
 
+def values(text: str) -> list[Fact]:
+    """The quantities and dates a text gives."""
+    return quantities(text) + dates(text)
+
+
 def extract(text: str) -> set[Fact]:
-    return set(quantities(text)) | set(dates(text)) | set(names(text))
+    return set(values(text)) | set(names(text))
 
 
 def matches(fact: Fact, pool: set[Fact], pool_text: str) -> bool:

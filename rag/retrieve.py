@@ -9,8 +9,8 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from .asked import holds_kind
 from .embed import Embedder
-from .facts import dates, quantities
 from .lexicon import LATEST
 from .settings import Settings
 from .store import Index
@@ -115,11 +115,6 @@ def score_sentences(hits: list[Hit], qvec: np.ndarray, question: str, embedder: 
     fused = rrf([[int(i) for i in r] for r in rankings], rrf_k)
     out = [Sentence(s, h, pos, float(dense[i]), fused.get(i, 0.0)) for i, (s, h, pos) in enumerate(items)]
     return sorted(out, key=lambda x: -x.score)
-
-
-def holds_kind(text: str, kinds: set[str]) -> bool:
-    """Does a text give a value of one of these kinds (`rag.facts`)?"""
-    return bool(kinds) and any(f.kind in kinds for f in quantities(text) + dates(text))
 
 
 def pack(sentences: list[Sentence], index: Index, settings: Settings, top_k: int | None = None,
