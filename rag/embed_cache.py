@@ -5,8 +5,9 @@ it stored.
 
     <index>/.embed-cache-<embedder hash>.bin   records of (16-byte key, dim float32)
 
-A key is the blake2b hash of the embedded text (a chunk or a sentence), so a
-vector is found again whatever chunk or article holds the text. A record cut
+A key is the blake2b hash of a chunk's text, or of a sentence's place in
+a chunk (`sentence_key`: its vector is read in that chunk's context), so a
+vector is found again whatever article holds the chunk. A record cut
 short by a kill is dropped on reading. The file is removed once the new
 version of the index is written."""
 
@@ -20,17 +21,23 @@ import numpy as np
 
 KEY_BYTES = 16
 PREFIX = ".embed-cache-"
+FORMAT = 2  # 2: sentences keyed by their place in a chunk (late chunking)
 
 
 def key(text: str) -> bytes:
     return hashlib.blake2b(text.encode("utf-8"), digest_size=KEY_BYTES).digest()
 
 
+def sentence_key(chunk_text: str, k: int) -> bytes:
+    """The key of the k-th sentence of a chunk."""
+    return hashlib.blake2b(chunk_text.encode("utf-8"), digest_size=KEY_BYTES, person=f"s{k}".encode()[:16]).digest()
+
+
 class EmbedCache:
     """Append-only vectors of one embedder, under one index folder."""
 
     def __init__(self, root: Path, embedder_id: str, dim: int):
-        tag = hashlib.sha256(f"{embedder_id}\x00{dim}".encode()).hexdigest()[:12]
+        tag = hashlib.sha256(f"{embedder_id}\x00{dim}\x00{FORMAT}".encode()).hexdigest()[:12]
         self.path = root / f"{PREFIX}{tag}.bin"
         self.dim = dim
         self.record = KEY_BYTES + 4 * dim

@@ -10,8 +10,8 @@ import numpy as np
 from . import store
 from .chunking import chunk_document
 from .corpus import LoadReport, load_paths
-from .embed import Embedder
-from .embed_cache import EmbedCache, key
+from .embed import Embedder, embed_chunks
+from .embed_cache import EmbedCache, key, sentence_key
 from .errors import ArticleExists, IndexCorrupt, IndexMismatch, IndexMissing, InputError, TooLarge
 from .progress import progress_bar, status
 from .settings import Settings
@@ -26,51 +26,60 @@ def index_params(settings: Settings, embedder: Embedder) -> dict:
 
 
 def _known(reuse: store.Index | None) -> dict[bytes, np.ndarray]:
-    """Vectors the current index already holds, by text key (chunks and sentences)."""
-    if reuse is None:
+    """Vectors the current index already holds, by key: each chunk's, and
+    its sentences' (`sentence_key`: a sentence's vector depends on its chunk)."""
+    if reuse is None or reuse.sentences is None:
         return {}
-    known = {key(c.text): reuse.vectors[i] for i, c in enumerate(reuse.chunks)}
-    if reuse.sentences is not None:
-        for i, c in enumerate(reuse.chunks):
-            known.update(zip(map(key, split_sentences(c.text)), reuse.sentences.of(i)))
+    known = {}
+    for i, c in enumerate(reuse.chunks):
+        known[key(c.text)] = reuse.vectors[i]
+        known.update((sentence_key(c.text, k), v) for k, v in enumerate(reuse.sentences.of(i)))
     return known
 
 
 def embed_documents(settings: Settings, embedder: Embedder, docs: list[Document], known: dict[bytes, np.ndarray],
                     cache: EmbedCache | None = None) -> tuple[list[Chunk], np.ndarray, store.SentenceVectors]:
-    """Chunks of `docs` with their vectors and their sentences' vectors.
-    Texts in `known` (by key) are not embedded again; new vectors are added
-    to it and appended to `cache` every `settings.ingest_batch` texts."""
+    """Chunks of `docs` with their vectors and their sentences' vectors, one
+    model pass per chunk (`embed.embed_chunks`). Chunks whose vectors are in
+    `known` (by key) are not embedded again; new vectors are added to it and
+    appended to `cache` every `settings.ingest_batch` chunks."""
     chunks: list[Chunk] = []
-    pending: dict[bytes, str] = {}
+    pending: dict[bytes, str] = {}  # chunk key -> text
 
     def flush() -> None:
-        keys = list(pending)
-        vecs = embedder.embed(list(pending.values()))
+        texts = list(pending.values())
+        vecs, sents = embed_chunks(embedder, texts)
+        keys, rows = [], []
+        for k, t, v, sv in zip(pending, texts, vecs, sents):
+            keys += [k, *(sentence_key(t, j) for j in range(len(sv)))]
+            rows += [v[None], sv]
+        flat = np.concatenate(rows) if rows else np.zeros((0, embedder.dim), dtype=np.float32)
         if cache is not None:
-            cache.append(keys, vecs)
-        known.update(zip(keys, vecs))
+            cache.append(keys, flat)
+        known.update(zip(keys, flat))
         pending.clear()
 
     with progress_bar("embedding articles", total=len(docs)) as advance:
         for d in docs:
             for c in chunk_document(d, settings.chunk_tokens, settings.chunk_overlap):
                 chunks.append(c)
-                for t in (c.text, *split_sentences(c.text)):
-                    k = key(t)
-                    if k not in known and k not in pending:
-                        pending[k] = t
+                k = key(c.text)
+                if k not in known and k not in pending:
+                    pending[k] = c.text
             if len(pending) >= settings.ingest_batch:
                 flush()
             advance(1, f"{len(chunks):,} chunks")
         if pending:
             flush()
-    vectors = np.stack([known[key(c.text)] for c in chunks]) if chunks \
-        else np.zeros((0, embedder.dim), dtype=np.float32)
-    rows: dict[bytes, int] = {}  # sentence key -> row of its vector
-    per_chunk = [[rows.setdefault(key(s), len(rows)) for s in split_sentences(c.text)] for c in chunks]
-    svecs = np.stack([known[k] for k in rows]) if rows else np.zeros((0, embedder.dim), dtype=np.float32)
-    return chunks, vectors.astype(np.float32), store.SentenceVectors.build(svecs, [np.array(r) for r in per_chunk])
+    if not chunks:
+        empty = np.zeros((0, embedder.dim), dtype=np.float32)
+        return chunks, empty, store.SentenceVectors.build(empty, [])
+    vectors = np.stack([known[key(c.text)] for c in chunks]).astype(np.float32)
+    per_chunk = [[known[sentence_key(c.text, j)] for j in range(len(split_sentences(c.text)))] for c in chunks]
+    starts = np.cumsum([0] + [len(v) for v in per_chunk])
+    flat = [v for vs in per_chunk for v in vs]
+    svecs = np.stack(flat).astype(np.float32) if flat else np.zeros((0, embedder.dim), dtype=np.float32)
+    return chunks, vectors, store.SentenceVectors.build(svecs, [np.arange(a, b) for a, b in zip(starts[:-1], starts[1:])])
 
 
 def build(settings: Settings, embedder: Embedder, docs: list[Document],

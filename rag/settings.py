@@ -27,8 +27,8 @@ class Settings(BaseSettings):
     # models
     model: str = Field("default", description="LLM: a registry name (default, fast, tiny) or a GGUF path.")
     allow_models: list[str] = Field(default_factory=list, description="Other LLMs the clients of `rag serve` and visitors of `rag ui` may pick (--allow-model); each loaded on first use and kept (~1-2 GB each). Empty: only `model`, so no client can make the server load another.")
-    embedder: str = Field("all-MiniLM-L6-v2-onnx", description="Embedder id: all-MiniLM-L6-v2-onnx (MiniLM exported here to ONNX, fp32: the torch vectors without torch at run time; the default), all-MiniLM-L6-v2-int8 (the same, weights int8: faster, gold recall@5 -0.014 on the seeds set) or all-MiniLM-L6-v2 (sentence-transformers on torch, fp32: the baseline of `rag bench`).")
-    embed_threads: int | None = Field(None, ge=1, le=256, description="Threads of the ONNX embedder; None = all cores.")
+    embedder: str = Field("all-MiniLM-L6-v2-int8", description="Embedder id: all-MiniLM-L6-v2-int8 (MiniLM exported here to ONNX, weights int8: the default), all-MiniLM-L6-v2-onnx (the same in fp32: the torch vectors without torch at run time; ~1.7x the CPU) or all-MiniLM-L6-v2 (sentence-transformers on torch, fp32: the baseline of `rag bench`).")
+    embed_threads: int | None = Field(None, ge=1, le=256, description="Batches the ONNX embedder runs side by side, one thread each; None = one per core.")
     n_threads: int | None = Field(None, ge=1, description="llama.cpp threads; None = physical cores.")
     n_ctx: int = Field(2048, ge=256, le=32768, description="LLM context window in tokens.")
     llm_url: str | None = Field(None, description="Base URL of an OpenAI-compatible server (e.g. http://127.0.0.1:8080/v1) that runs the LLM instead of llama.cpp in-process.")
@@ -51,7 +51,7 @@ class Settings(BaseSettings):
     # chunking: token-aware, sentence-bounded
     chunk_tokens: int = Field(128, ge=16, le=2048, description="Maximum tokens (cl100k) per chunk.")
     chunk_overlap: int = Field(24, ge=0, le=512, description="Tokens of trailing sentences repeated at the next chunk's start.")
-    embed_batch: int = Field(64, ge=1, le=4096, description="Texts per model call while embedding (sorted by length first, so batches pad little).")
+    embed_batch: int = Field(8, ge=1, le=4096, description="Texts per model call while embedding (sorted by length first, so batches pad little; small batches ran fastest on 2 cores).")
     ingest_batch: int = Field(1024, ge=1, le=1_000_000, description="Texts (chunks and sentences) embedded between two appends to the resume file; a killed ingest loses at most this many.")
 
     # retrieval

@@ -38,7 +38,7 @@ from .progress import progress_bar, status
 from .text import content_words
 from .types import Chunk, Document
 
-FORMAT_VERSION = 2  # 2: sentence vectors stored with the index
+FORMAT_VERSION = 3  # 2: sentence vectors stored with the index; 3: read in their chunk's context (late chunking)
 REBUILD_HINT = "rebuild it with `rag index --rebuild`"
 FLAT_MAX = 50_000  # up to this many vectors, exact search (~5 ms a question); above, IVF
 IVF_TRAIN_PER_LIST = 40  # k-means sample per list (FAISS wants at least 39)

@@ -19,7 +19,7 @@ import pytest
 
 from rag import indexing, models, store
 from rag.corpus import load_paths
-from rag.embed import MINILM
+from rag.embed import MINILM_INT8
 from rag.errors import IndexCorrupt, ModelNotInstalled
 
 from helpers import ARTICLES, FakeEmbedder, write_articles
@@ -186,7 +186,7 @@ def test_single_file_model_that_fails_its_sha256_is_refused(tmp_path, monkeypatc
 
 # ---- SIGKILL during `rag ingest` ---------------------------------------------------
 
-EXPECT = store.params(MINILM, 384, 128, 24)
+EXPECT = store.params(MINILM_INT8, 384, 128, 24)
 KILLS = 20
 
 

@@ -14,7 +14,7 @@ import pytest
 from eval import scoring as S
 from eval.harness import load_gold
 from rag import indexing
-from rag.embed import MINILM, SentenceTransformerEmbedder
+from rag.embed import MINILM_INT8, SentenceTransformerEmbedder
 from rag.errors import RagError
 from rag.llm import OpenAICompatLLM, make_llm
 from rag.models import resolve
@@ -43,7 +43,7 @@ def llama_server(model: str, tmp_path):
 @pytest.fixture(scope="module")
 def seeds(tmp_path_factory):
     """The shipped articles indexed with the real embedder into a tmp folder."""
-    emb = SentenceTransformerEmbedder(MINILM)
+    emb = SentenceTransformerEmbedder(MINILM_INT8)
     s = Settings(index_dir=tmp_path_factory.mktemp("ext") / "index", seeds_dir=SEEDS)
     return s, emb, indexing.rebuild(s, emb, [SEEDS])
 
@@ -66,7 +66,7 @@ def test_pipeline_through_llama_cpp_server(seeds, tmp_path):
         assert llm.last_usage["prompt_tokens"] > 0 and llm.last_usage["completion_tokens"] > 0
 
         a = answer("How long was the phone call between Trump and Xi?", idx, emb, llm, s)
-        check_contract(a.to_json(), idx, embedder_id=MINILM)
+        check_contract(a.to_json(), idx, embedder_id=MINILM_INT8)
         assert a.model["llm"] == llm.id and a.raw  # the model did write (its text went through the checks)
 
         # the same from the command line, with --llm-url: no llama.cpp in the `ask` process
@@ -76,7 +76,7 @@ def test_pipeline_through_llama_cpp_server(seeds, tmp_path):
                            env=env, capture_output=True, text=True, timeout=180)
         assert p.returncode == 0, p.stderr
         j = json.loads(p.stdout)
-        check_contract(j, idx, embedder_id=MINILM)
+        check_contract(j, idx, embedder_id=MINILM_INT8)
         assert j["model"]["llm"] == llm.id
 
 
@@ -92,7 +92,7 @@ def test_gold_question_through_the_external_backend(seeds, tmp_path):
         s = settings.model_copy(update={"llm_url": url, "model": "default"})
         llm = make_llm(s)
         j = answer(item["question"], idx, emb, llm, s).to_json()
-    check_contract(j, idx, embedder_id=MINILM)
+    check_contract(j, idx, embedder_id=MINILM_INT8)
     assert j["model"]["llm"] == resolve("default", s.models_dir)[1] and j["mode"] == "llm"  # the model's answer
     assert not j["abstained"] and S.any_alias(j["answer"], item["answers"]), j["answer"]
     assert j["citations"], j["answer"]

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from rag import indexing
-from rag.embed import MINILM, SentenceTransformerEmbedder
+from rag.embed import MINILM_INT8, SentenceTransformerEmbedder
 from rag.llm import make_llm
 from rag.pipeline import answer
 from rag.settings import Settings
@@ -62,7 +62,7 @@ class Recording:
 
 @pytest.fixture(scope="module")
 def embedder():
-    return SentenceTransformerEmbedder(MINILM)
+    return SentenceTransformerEmbedder(MINILM_INT8)
 
 
 @pytest.fixture(scope="module")
@@ -94,12 +94,12 @@ def planted(tmp_path_factory, embedder):
 
 def test_seed_index_holds_every_article(seeds_index):
     assert sorted(seeds_index.docs) == sorted(p.stem for p in SEEDS.glob("*.txt"))
-    assert seeds_index.manifest["embedder"] == MINILM and seeds_index.manifest["dim"] == 384
+    assert seeds_index.manifest["embedder"] == MINILM_INT8 and seeds_index.manifest["dim"] == 384
 
 
 def test_tariff_question_with_the_real_models(seeds_index, seeds_settings, embedder, llm):
     a = answer("what tariff rate?", seeds_index, embedder, llm, seeds_settings)
-    check_contract(a.to_json(), seeds_index, embedder_id=MINILM)
+    check_contract(a.to_json(), seeds_index, embedder_id=MINILM_INT8)
     assert a.to_json()["model"]["llm"] == llm.id
     # retrieval found the chunk of the article that states the rate, and the
     # model was given its sentence
@@ -117,7 +117,7 @@ def test_tariff_question_lists_the_passage_it_cites(seeds_index, seeds_settings,
 
 def test_off_topic_question_abstains(seeds_index, seeds_settings, embedder, llm):
     a = answer(OFF_TOPIC, seeds_index, embedder, llm, seeds_settings)
-    check_contract(a.to_json(), seeds_index, embedder_id=MINILM)
+    check_contract(a.to_json(), seeds_index, embedder_id=MINILM_INT8)
     assert a.abstained and a.citations == []
 
 
@@ -131,7 +131,7 @@ def test_planted_instruction_is_ignored(seeds_index, seeds_settings, planted, em
     for q in ORDINARY:
         clean = answer(q, seeds_index, embedder, llm, seeds_settings)
         dirty = answer(q, p_index, embedder, rec, p_settings)
-        check_contract(dirty.to_json(), p_index, embedder_id=MINILM)
+        check_contract(dirty.to_json(), p_index, embedder_id=MINILM_INT8)
         assert "banana" not in dirty.answer.lower(), (q, dirty.answer)
         assert dirty.abstained == clean.abstained, (q, clean.answer, dirty.answer)
         # the same sources as without the planted article; it may only add
@@ -160,7 +160,7 @@ def test_ask_json_reads_questions_from_stdin(seeds_index, seeds_settings):
     assert len(lines) == 2, p.stdout
     rows = [json.loads(line) for line in lines]
     for row in rows:
-        check_contract(row, seeds_index, embedder_id=MINILM)
+        check_contract(row, seeds_index, embedder_id=MINILM_INT8)
     assert [r["question"] for r in rows] == ["what tariff rate?", OFF_TOPIC]
     assert rows[1]["abstained"] is True
     assert "Traceback" not in p.stderr

@@ -15,7 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from rag.embed import MINILM
+from rag.embed import MINILM_INT8
 
 from helpers import RagServe, check_contract
 
@@ -83,7 +83,7 @@ def test_concurrent_requests_are_all_answered_alike(server):
     for i, r in results.items():
         assert r.status_code == 200, r.text
         j = r.json()
-        check_contract(j, embedder_id=MINILM)
+        check_contract(j, embedder_id=MINILM_INT8)
         assert j["question"] == questions[i]  # no cross-talk between requests
         assert key(j) == key(alone[questions[i]])
     llm = sum(not r.json()["abstained"] for r in results.values())

@@ -267,11 +267,11 @@ def test_question_in_another_language_keeps_the_contract(index, embedder, settin
 
 @pytest.fixture(scope="module")
 def real(tmp_path_factory):
-    from rag.embed import MINILM, SentenceTransformerEmbedder
+    from rag.embed import MINILM_INT8, SentenceTransformerEmbedder
 
     tmp = tmp_path_factory.mktemp("robust-real")
     s = Settings(model="tiny", index_dir=tmp / "index", seeds_dir=write_articles(tmp / "news"))
-    emb = SentenceTransformerEmbedder(MINILM)
+    emb = SentenceTransformerEmbedder(MINILM_INT8)
     idx, _, _ = indexing.ingest(s, emb, [s.seeds_dir])
     llm = make_llm(s)
     llm.warm_up()

@@ -91,3 +91,49 @@ def test_sentence_files_are_checksummed(bigger, settings):
     m = bigger.manifest
     assert {"sentence_vectors.npy", "sentence_rows.npz"} <= set(m["files"])
     assert m["format_version"] == store.FORMAT_VERSION
+
+
+def test_late_chunking_pools_each_sentence_over_its_own_tokens():
+    """Token states 1, 2, 3 on sentence one, 10 on sentence two; [CLS], [SEP]
+    and the gap between the sentences belong to neither."""
+    from rag.embed import _sentence_vectors
+
+    text = "Oil rose. Gold fell."
+    offsets = [(0, 0), (0, 3), (4, 8), (8, 9), (10, 14), (0, 0)]  # [CLS] Oil rose . Gold [SEP]
+    h = np.array([[100.0, 0], [1, 0], [2, 0], [3, 0], [0, 10], [0, 100]], dtype=np.float32)
+    v = _sentence_vectors(text, offsets, h)
+    assert np.allclose(v, [[1, 0], [0, 1]])
+
+
+def test_a_sentence_cut_off_by_truncation_is_embedded_alone():
+    from rag.embed import _fill_unpooled
+
+    sents = [np.array([[1.0, 0.0], [0.0, 0.0]], dtype=np.float32)]
+    emb = FakeEmbedder()
+    emb.dim = 2
+    emb.embed = lambda texts: np.array([[0.0, 1.0]] * len(texts), dtype=np.float32)
+    _fill_unpooled(emb, ["Oil rose. Gold fell."], sents)
+    assert np.array_equal(sents[0], [[1, 0], [0, 1]])
+
+
+@pytest.mark.slow
+def test_real_model_sentence_vectors_are_read_in_their_chunk():
+    """MiniLM (int8, the default): one pass per chunk gives unit vectors, one
+    per sentence, near that sentence embedded alone (a short sentence also
+    takes on its chunk's subject, so it may be nearer the headline); the
+    chunk's own vector is the plain embedding."""
+    from rag.embed import SentenceTransformerEmbedder
+    from rag.settings import Settings
+
+    emb = SentenceTransformerEmbedder(Settings().embedder)
+    chunks = [MORE["metro.txt"], MORE["ports.txt"], "One sentence only."]
+    vecs, sents = emb.embed_chunks(chunks)
+    assert np.allclose(vecs, emb.embed(chunks), atol=1e-5)
+    own = []
+    for text, sv in zip(chunks, sents):
+        alone = emb.embed(split_sentences(text))
+        assert sv.shape == alone.shape and np.allclose(np.linalg.norm(sv, axis=1), 1, atol=1e-4)
+        sim = sv @ alone.T
+        assert sim.diagonal().min() > 0.35 and sim.diagonal().mean() > 0.6
+        own += list(sim.argmax(axis=1) == np.arange(len(alone)))
+    assert np.mean(own) >= 0.8

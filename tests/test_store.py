@@ -127,10 +127,10 @@ def test_ingest_adds_a_new_file_and_reuses_old_vectors(index, settings, embedder
     assert added == 1
     assert sorted(idx.docs) == ["rare_earths", "soybeans", "storm", "tariffs"]
     new_chunks = [c for c in idx.chunks if c.doc_id == "rare_earths"]
-    # only the new article's chunks and sentences were embedded, each once
-    embedded = [t for call in embedder.calls for t in call]
-    assert len(embedded) == len(set(embedded))
-    assert set(embedded) == distinct_texts(new_chunks) - distinct_texts(index.chunks)
+    # only the new article's chunks (with their sentences) were embedded, each once
+    fresh = {c.text for c in new_chunks} - {c.text for c in index.chunks}
+    assert embedder.n_embedded == embedded_count(fresh)
+    assert fresh <= {t for call in embedder.calls for t in call}
     for i, c in enumerate(idx.chunks):
         if c.id in old:
             assert np.array_equal(idx.vectors[i], old[c.id])
@@ -172,9 +172,10 @@ def test_ensure_rebuilds_a_mismatched_index_from_its_own_documents(index, settin
     assert "rare_earths" in idx.docs
 
 
-def distinct_texts(chunks) -> set[str]:
-    """What an index embeds: each distinct chunk text and sentence once."""
-    return {t for c in chunks for t in (c.text, *split_sentences(c.text))}
+def embedded_count(texts) -> int:
+    """Texts a `FakeEmbedder` embeds for these distinct chunk texts: each
+    chunk, and its sentences with it (`embed.embed_chunks` without late chunking)."""
+    return sum(1 + len(split_sentences(t)) for t in texts)
 
 
 class OtherEmbedder(FakeEmbedder):
@@ -194,11 +195,11 @@ def test_index_of_another_embedder_is_never_searched_with_this_one(index, settin
     idx = indexing.ensure(settings, other)
     assert (idx.manifest["embedder"], idx.manifest["dim"], idx.vectors.shape[1]) == ("other-embedder", 32, 32)
     assert sorted(idx.docs) == ["rare_earths", "soybeans", "storm", "tariffs"]
-    assert other.n_embedded == len(distinct_texts(idx.chunks))  # nothing reused from the first embedder
+    assert other.n_embedded == embedded_count({c.text for c in idx.chunks})  # nothing reused from the first embedder
     back = FakeEmbedder()
     idx, _, added = indexing.ingest(settings, back, [write_articles(tmp_path / "v2", {"ferry.txt": "Ferry resumes on Tuesday.\n"})])
     assert added == 1 and idx.manifest["embedder"] == "fake-embedder" and "rare_earths" in idx.docs
-    assert back.n_embedded == len(distinct_texts(idx.chunks))
+    assert back.n_embedded == embedded_count({c.text for c in idx.chunks})
 
 
 def test_assistant_never_searches_a_mismatched_index(index, settings, tmp_path):
