@@ -187,7 +187,7 @@ def section_full_ingest(settings: Settings) -> dict:
     m = json.loads((index_dir / "current" / "manifest.json").read_text("utf-8"))
     return {"articles": m["n_docs"], "chunks": m["n_chunks"], "ingest_s": round(wall, 1),
             "chunks_per_s": round(m["n_chunks"] / wall, 1),
-            "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, 1)}
+            "ingest_peak_rss_mb": round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, 1)}
 
 
 COLD_PARTS = r"""
@@ -260,7 +260,7 @@ def markdown(r: dict) -> list[str]:
     if f and "error" not in f:
         lines += ["", "## The whole Reuters collection", "",
                   f"`rag ingest`: {f['articles']:,} articles, {f['chunks']:,} chunks in {f['ingest_s']} s "
-                  f"({f['chunks_per_s']} chunks/s), peak {f['peak_rss_mb']} MB."]
+                  f"({f['chunks_per_s']} chunks/s), peak {f['ingest_peak_rss_mb']} MB."]
     for m, c in (r.get("cold_parts") or {}).items():
         if "error" not in c:
             lines += ["", f"## Cold `ask`, taken apart ({m})", "",

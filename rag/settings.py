@@ -52,7 +52,7 @@ class Settings(BaseSettings):
     chunk_tokens: int = Field(128, ge=16, le=2048, description="Maximum tokens (cl100k) per chunk.")
     chunk_overlap: int = Field(24, ge=0, le=512, description="Tokens of trailing sentences repeated at the next chunk's start.")
     embed_batch: int = Field(8, ge=1, le=4096, description="Texts per model call while embedding (sorted by length first, so batches pad little; small batches ran fastest on 2 cores).")
-    ingest_batch: int = Field(1024, ge=1, le=1_000_000, description="Texts (chunks and sentences) embedded between two appends to the resume file; a killed ingest loses at most this many.")
+    ingest_batch: int = Field(1024, ge=1, le=1_000_000, description="Chunks embedded (with their sentences) between two appends to the resume file; a killed ingest loses at most this many.")
 
     # retrieval
     top_k: int = Field(4, ge=1, le=12, description="Passages given to the model (-k).")
