@@ -9,7 +9,7 @@ import re
 from . import facts as F
 from .asked import asked_kinds
 from .gate import same_stem
-from .lexicon import QUALIFIERS
+from .lexicon import CHANGE_BY, QUALIFIERS
 from .text import content_words, inert, split_sentences
 from .types import Conflict, Passage, byline
 
@@ -21,6 +21,18 @@ UNIT_REACH = 3  # words after a count searched for what it counts
 SCALE_WORDS = {"mln", "bln", "million", "billion", "thousand", "hundred"}  # between a count and its unit ("16 mln bpd")
 
 _QUAL = re.compile(r"(?:\b(?:" + "|".join(QUALIFIERS) + r")\s+)$", re.I)
+_CHANGE = re.compile(r"\b(?:" + "|".join(CHANGE_BY) + r")\s+(?:(?:" + "|".join(QUALIFIERS) + r")\s+)?$", re.I)
+
+
+def is_change(sentence: str, f: F.Fact) -> bool:
+    """Is the value how much something moved ("by 10 percent"), not its level?
+
+    >>> q = F.quantities("a 10 percent cut")[0]
+    >>> is_change("cut tariffs by 10 percent", q), is_change("tariffs of 10 percent", q)
+    (True, False)
+    """
+    i = sentence.find(f.surface)
+    return i >= 0 and _CHANGE.search(sentence[max(0, i - QUALIFIER_WINDOW - 4):i]) is not None
 
 
 def _with_qualifier(sentence: str, surface: str) -> str:
@@ -100,11 +112,12 @@ def find(question: str, passages: list[Passage], scores: dict[str, float] | None
     # of the same order of size, none of them a number the question itself
     # gives ("in the first 20 days"); a rate and an amount never disagree
     given = {f.value for f in F.quantities(question)}
-    groups: dict[tuple[str, str], list[tuple[float, str, F.Fact, str, Passage]]] = {}
+    # and a change ("by 10%") never disagrees with a level ("to 30%")
+    groups: dict[tuple[str, str, bool], list[tuple[float, str, F.Fact, str, Passage]]] = {}
     for d, (fit, f, x, p) in chosen.items():
         unit = unit_after(x, f)
         if f.value not in given and (unit or f.kind != "num"):  # a bare count ("eight") counts nothing known
-            groups.setdefault((f.kind, unit), []).append((fit, d, f, x, p))
+            groups.setdefault((f.kind, unit, is_change(x, f)), []).append((fit, d, f, x, p))
     if not groups:
         return []
     group = max(groups.values(), key=lambda g: (len(g), max(v[0] for v in g)))

@@ -34,6 +34,12 @@ WANTS_NAME = (r"\b(?:who|whom|whose)\b|\bname of\b|\bwhich (?:person|official|mi
 QUALIFIERS = ["over", "about", "around", "nearly", "almost", "roughly", "more than", "less than", "at least",
               "up to", "some", "to"]
 
+# Words written right before a number that make it a change, not a level:
+# "cut by 10 percent" says how much a rate moved, "cut to 30%" what it is;
+# the two are different quantities and never disagree. Source: English
+# grammar (the preposition of difference after verbs of change).
+CHANGE_BY = ["by"]
+
 # Words asking for the newest state of things ("what is the latest rate?").
 # Source: English temporal adverbs and adjectives.
 LATEST = ["latest", "most recent", "newest", "recently", "current", "currently", "now"]

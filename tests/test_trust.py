@@ -89,6 +89,13 @@ def test_a_disagreement_is_one_quantity_newest_first_and_about_the_answer():
     assert conflicts.find("How many cargoes were bought in the first 20 days?",
                           [passage(1, "a", "Traders bought 20 cargoes in the first 20 days."),
                            passage(2, "b", "Traders bought 20 cargoes in the first days.")], None, 0.12) == []
+    # a change ("cut by 10 percent") is not a level ("cut to 30%")
+    rate = "What is the tariff rate on steel?"
+    moved = [passage(1, "a", "The tariff on steel was cut to 30% in May."),
+             passage(2, "b", "The plan cuts the tariff on steel by 10 percent.")]
+    assert conflicts.find(rate, moved, None, 0.12) == []
+    levels = [moved[0], passage(2, "b", "The tariff on steel is now 25% after the cut.")]
+    assert len(conflicts.find(rate, levels, None, 0.12)) == 1
 
 
 def test_one_very_close_article_does_not_put_the_others_out_of_reach():
