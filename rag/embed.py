@@ -156,11 +156,6 @@ class SentenceTransformerEmbedder:
         return out, sents
 
 
-class _Plain:
-    """An embedder seen through `embed` only (no late chunking)."""
-
-    def __init__(self, inner):
-        self.embed = inner.embed
 def _tokenizer(src: Path):
     from tokenizers import Tokenizer
 
