@@ -15,7 +15,6 @@ from .embed_cache import EmbedCache, key, sentence_key
 from .errors import ArticleExists, IndexCorrupt, IndexMismatch, IndexMissing, InputError, TooLarge
 from .progress import progress_bar, status
 from .settings import Settings
-from .text import split_sentences
 from .types import Chunk, Document
 
 REASONS_SHOWN = 3  # files named in the one-line error of an ingest that read nothing
@@ -50,9 +49,9 @@ def embed_documents(settings: Settings, embedder: Embedder, docs: list[Document]
         texts = list(pending.values())
         vecs, sents = embed_chunks(embedder, texts)
         keys, rows = [], []
-        for k, t, v, sv in zip(pending, texts, vecs, sents):
-            keys += [k, *(sentence_key(t, j) for j in range(len(sv)))]
-            rows += [v[None], sv]
+        for k, t, v, sv in zip(pending, texts, vecs, sents):  # a chunk's key after its sentences': a record
+            keys += [*(sentence_key(t, j) for j in range(len(sv))), k]  # torn by a kill never leaves a chunk
+            rows += [sv, v[None]]  # whose sentence vectors are missing
         flat = np.concatenate(rows) if rows else np.zeros((0, embedder.dim), dtype=np.float32)
         if cache is not None:
             cache.append(keys, flat)
@@ -75,11 +74,20 @@ def embed_documents(settings: Settings, embedder: Embedder, docs: list[Document]
         empty = np.zeros((0, embedder.dim), dtype=np.float32)
         return chunks, empty, store.SentenceVectors.build(empty, [])
     vectors = np.stack([known[key(c.text)] for c in chunks]).astype(np.float32)
-    per_chunk = [[known[sentence_key(c.text, j)] for j in range(len(split_sentences(c.text)))] for c in chunks]
+    per_chunk = [_sentences_known(c.text, known) for c in chunks]
     starts = np.cumsum([0] + [len(v) for v in per_chunk])
     flat = [v for vs in per_chunk for v in vs]
     svecs = np.stack(flat).astype(np.float32) if flat else np.zeros((0, embedder.dim), dtype=np.float32)
     return chunks, vectors, store.SentenceVectors.build(svecs, [np.arange(a, b) for a, b in zip(starts[:-1], starts[1:])])
+
+
+def _sentences_known(chunk_text: str, known: dict[bytes, np.ndarray]) -> list[np.ndarray]:
+    """A chunk's sentence vectors, by their keys 0, 1, ... (every chunk in
+    `known` has them all), without splitting the chunk into sentences again."""
+    out = []
+    while (v := known.get(sentence_key(chunk_text, len(out)))) is not None:
+        out.append(v)
+    return out
 
 
 def build(settings: Settings, embedder: Embedder, docs: list[Document],
