@@ -111,6 +111,29 @@ The mayor said the town would extend next year's festival to two days.
 """
 
 
+# two made-up stories giving one rate differently: the disagreement the page
+# must show, whichever of the two values the tiny model answers with
+FERRY = ["""---
+title: Marrowby ferry operator adds a fuel surcharge
+outlet: Harbour Gazette
+date: 2026-09-01
+---
+Marrowby ferry operator adds a fuel surcharge
+
+The Marrowby ferry operator set a fuel surcharge rate of 12% on all crossings from October, the harbour council said.
+Season tickets bought before September keep their old price.
+""", """---
+title: Ferry surcharge higher than first announced
+outlet: Coast Daily
+date: 2026-10-02
+---
+Ferry surcharge higher than first announced
+
+The Marrowby ferry operator's fuel surcharge rate is 15%, according to a filing with the harbour council.
+The operator blamed the price of diesel, which rose through the summer.
+"""]
+
+
 def _launch(pw):
     return pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=[
         "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
@@ -259,14 +282,16 @@ def _wait_final(page, before: int, timeout: float = 120_000):
 
 @pytest.fixture(scope="module")
 def tiny_ui(tmp_path_factory):
-    """`rag ui --model tiny` over the shipped articles plus one made-up
-    article (to delete), indexed into a tmp folder."""
+    """`rag ui --model tiny` over the shipped articles plus made-up ones
+    (one to delete, two that disagree), indexed into a tmp folder."""
     import shutil
 
     tmp = tmp_path_factory.mktemp("ui17")
     seeds = tmp / "seeds"
     shutil.copytree(ROOT / "seeds", seeds)
     (seeds / "lantern.md").write_text(ARTICLE, encoding="utf-8")
+    for i, text in enumerate(FERRY):
+        (seeds / f"ferry-{i}.md").write_text(text, encoding="utf-8")
     port = free_port()
     env = {**os.environ, "RAG_INDEX_DIR": str(tmp / "index"), "RAG_SEEDS_DIR": str(seeds),
            "GRADIO_TEMP_DIR": str(tmp / "gradio"), "NO_COLOR": "1"}
@@ -357,7 +382,7 @@ def test_the_page_for_a_working_day(tiny_ui):
         expect(examples.first).to_be_visible()
 
         # a disagreement and an abstention (a fresh conversation: asked as written)
-        conflict = _wait_final(page, _send(page, "What tariff rate do Chinese goods face?"))
+        conflict = _wait_final(page, _send(page, "What fuel surcharge rate did the Marrowby ferry operator set?"))
         text = conflict.locator(".conflict").inner_text()
         assert "Sources disagree on the rate" in text, text  # not "the pct"
         page.screenshot(path=str(SHOTS / "disagreement.png"), full_page=True)
@@ -378,7 +403,7 @@ def test_the_page_for_a_working_day(tiny_ui):
         page.get_by_role("option").filter(has_text="Kelvport").first.click()
         page.locator("#delete").click()
         expect(page.locator("#delete-status")).to_contain_text("Deleted 1 article", timeout=60_000)
-        expect(page.locator("#status")).to_contain_text("5 articles")
+        expect(page.locator("#status")).to_contain_text("7 articles")
         page.get_by_role("tab", name="Chat").click()
         assert "Kelvport" not in _wait_final(page, _send(page, q)).inner_html()
         browser.close()
