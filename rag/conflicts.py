@@ -19,6 +19,8 @@ MIN_VERSIONS = 2  # a disagreement needs two articles and two values
 MAX_SPREAD = 10  # values further apart than this factor measure different things (a total and a part)
 UNIT_REACH = 3  # words after a count searched for what it counts
 SCALE_WORDS = {"mln", "bln", "million", "billion", "thousand", "hundred"}  # between a count and its unit ("16 mln bpd")
+_RANGE_END = re.compile(r"^\s*(?:and|to|or|-)\s*[\d.,]+\d")  # the other end of a range
+_SPELLED = re.compile(r"^\s*(?:(?:" + "|".join(SCALE_WORDS) + r")\s+)?(?P<words>(?:[A-Za-z]+\s+){2,4})\((?P<short>[A-Za-z]{2,5})\)")
 
 _QUAL = re.compile(r"(?:\b(?:" + "|".join(QUALIFIERS) + r")\s+)$", re.I)
 _CHANGE = re.compile(r"\b(?:" + "|".join(CHANGE_BY) + r")\s+(?:(?:" + "|".join(QUALIFIERS) + r")\s+)?$", re.I)
@@ -166,11 +168,18 @@ def unit_after(sentence: str, f: F.Fact) -> str:
 
     >>> unit_after("Output was 16 mln bpd in February.", F.quantities("16 mln bpd")[0])
     'bpd'
+    >>> s = "It made 16.1 mln barrels per day (bpd), or between 15.3 and 15.5 mln bpd."
+    >>> [unit_after(s, f) for f in F.quantities(s)]
+    ['bpd', 'bpd', 'bpd']
     """
     i = sentence.find(f.surface)
     if f.kind != "num" or i < 0:
         return ""
-    after = [w.lower() for w in re.findall(r"[A-Za-z]+", sentence[i + len(f.surface):])[:UNIT_REACH]]
+    rest = _RANGE_END.sub("", sentence[i + len(f.surface):], count=1)  # "15.3 and 15.5 mln bpd": bpd
+    m = _SPELLED.match(rest)
+    if m and "".join(w[0] for w in m.group("words").split()).lower() == m.group("short").lower():
+        return m.group("short").lower()  # "16.1 mln barrels per day (bpd)": the text's own short form
+    after = [w.lower() for w in re.findall(r"[A-Za-z]+", rest)[:UNIT_REACH]]
     after = [w for w in after if w not in SCALE_WORDS]
     return after[0].removesuffix("s") if after and after[0] not in F.stopwords() else ""
 

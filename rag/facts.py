@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from .lexicon import DURATION_UNITS, QUALIFIERS
 from .text import stopwords
 
 MONTHS = {m: i for i, m in enumerate(
@@ -37,6 +38,12 @@ _MONTH = "(?P<month>" + "|".join(sorted(MONTHS, key=len, reverse=True)) + r")\.?
 _DATE_MD = re.compile(r"\b" + _MONTH + r"\s+(?P<day>\d{1,2})(?:st|nd|rd|th)?\b(?!\s*(?:%|percent|pct|million|mln|billion|bln))", re.I)
 _DATE_DM = re.compile(r"\b(?P<day>\d{1,2})(?:st|nd|rd|th)?\s+(?:of\s+)?" + _MONTH + r"\b", re.I)
 _MONTH_ONLY = re.compile(r"\b" + _MONTH + r"\b", re.I)
+# a count followed by a unit of time: "15 months", "a 15-month loan", "four weeks"
+_TIME_UNIT = re.compile(r"[\s-]*(?P<unit>" + "|".join(DURATION_UNITS) + r")s?\b", re.I)
+# "a month" is a span of time only after a hedge: "more than a month", "about a year"
+_A_SPAN = re.compile(r"\b(?:" + "|".join(q for q in QUALIFIERS if q != "to") + r")\s+(?P<span>an?\s+(?P<unit>" + "|".join(DURATION_UNITS) + r")\b)",
+                     re.I)
+_RANGE_GAP = re.compile(r"\s*(?:and|to|or|-|–)\s*(?:\$|US\$)?", re.I)  # between the two ends of a range
 YEARS = range(1900, 2101)  # a bare whole number in this range reads as a year
 MIN_RUN_WORDS = 2  # capitalized words an initialism is made of, at least
 MONTH_ABBREV_MAX = 4  # "Sept", "Jan.": short forms of month names
@@ -63,8 +70,8 @@ def initialisms(text: str) -> set[str]:
 
 @dataclass(frozen=True, order=True)
 class Fact:
-    kind: str  # "pct" | "money" | "num" | "year" | "date" | "month" | "name"
-    value: object  # float for quantities, "m-d" for dates, int for months, str for names
+    kind: str  # "pct" | "money" | "num" | "duration" | "year" | "date" | "month" | "name"
+    value: object  # float for quantities (days for a duration), "m-d" for dates, int for months, str for names
     surface: str = ""  # the words as written, for display; not part of equality
 
     def __eq__(self, other):
@@ -79,10 +86,15 @@ def _number(s: str) -> float:
 
 
 def quantities(text: str) -> list[Fact]:
-    """Numbers with their kind and scale.
+    """Numbers with their kind and scale; a count of a unit of time is a
+    span of time in days ("duration").
 
     >>> [(f.kind, f.value) for f in quantities("cut to 30 percent, a $295 billion gap")]
     [('pct', 30.0), ('money', 295000000000.0)]
+    >>> [(f.kind, f.value) for f in quantities("between 15.3 and 15.5 mln bpd, 3 to 4 pct")]
+    [('num', 15300000.0), ('num', 15500000.0), ('pct', 3.0), ('pct', 4.0)]
+    >>> [(f.kind, f.surface, round(f.value)) for f in quantities("a 15-month loan, more than a month, one year")]
+    [('duration', '15-month', 457), ('duration', 'one year', 365), ('duration', 'a month', 30)]
     """
     out: list[Fact] = []
     taken: list[tuple[int, int]] = []
@@ -90,28 +102,53 @@ def quantities(text: str) -> list[Fact]:
         taken.append(m.span("day"))
     for m in _DATE_DM.finditer(text):
         taken.append(m.span("day"))
-    for m in _QUANTITY.finditer(text):
-        if any(a <= m.start("num") < b for a, b in taken):
-            continue
+    found = [m for m in _QUANTITY.finditer(text) if not any(a <= m.start("num") < b for a, b in taken)]
+    for m, nxt in zip(found, found[1:] + [None]):
         value = _number(m.group("num"))
         scale = (m.group("scale") or "").lower()
         # "m"/"b" only count as scales right after money ("$5m"), not as words
         if scale in {"m", "b"} and not m.group("cur"):
             scale = ""
+        # a range's first end takes the scale and unit written after the last:
+        # "between 15.3 and 15.5 mln bpd", "3 to 4 pct"
+        end = nxt if nxt is not None and not (scale or m.group("pct") or m.group("cur") or m.group("dollars")) \
+            and _RANGE_GAP.fullmatch(text, m.end(), nxt.start("num")) else m
+        scale = scale or (end.group("scale") or "").lower()
+        if scale in {"m", "b"} and not end.group("cur"):
+            scale = ""
         value *= SCALES.get(scale, 1.0)
-        if m.group("pct"):
+        if end.group("pct"):
             kind = "pct"
-        elif m.group("cur") or m.group("dollars"):
+        elif end.group("cur") or end.group("dollars"):
             kind = "money"
         elif not scale and value.is_integer() and int(value) in YEARS:
             kind = "year"
         else:
             kind = "num"
-        out.append(Fact(kind, value, m.group(0).strip()))
+        out.append(_span_of_time(Fact(kind, value, m.group(0).strip()), text, m.start() + len(m.group(0).rstrip())))
     for m in _WORDNUM.finditer(text):  # "ninety", "twenty-five percent"
         value = WORD_NUMBERS[m.group(1).lower()] + (WORD_NUMBERS[m.group(2).lower()] if m.group(2) else 0)
-        out.append(Fact("pct" if m.group(3) else "num", float(value), m.group(0)))
+        out.append(_span_of_time(Fact("pct" if m.group(3) else "num", float(value), m.group(0)), text, m.end()))
+    for m in _A_SPAN.finditer(text):
+        out.append(Fact("duration", DURATION_UNITS[m.group("unit").lower()], m.group("span")))
     return out
+
+
+def _span_of_time(f: Fact, text: str, end: int) -> Fact:
+    """A count followed by a unit of time ("15 months") as that span in days."""
+    m = _TIME_UNIT.match(text, end)
+    if f.kind != "num" or not m:
+        return f
+    return Fact("duration", float(f.value) * DURATION_UNITS[m.group("unit").lower()], f.surface + m.group(0))
+
+
+def count_of(f: Fact) -> float | None:
+    """The count a span of time was written with ("15 months" -> 15)."""
+    m = re.match(r"\s*(" + _NUM + r"|[a-z]+)", f.surface, re.I)
+    if f.kind != "duration" or not m:
+        return None
+    word = m.group(1).lower()
+    return _number(word) if word[0].isdigit() else float(WORD_NUMBERS.get(word, 1))
 
 
 def dates(text: str) -> list[Fact]:
@@ -198,6 +235,10 @@ def matches(fact: Fact, pool: set[Fact], pool_text: str) -> bool:
         if f.kind in {"name", "month", "date"}:
             continue
         if (fact.kind == "pct") != (f.kind == "pct"):
+            continue
+        if (fact.kind == "duration") != (f.kind == "duration"):  # "15" may be the count of "15 months"
+            if fact.kind == "num" and count_of(f) == fact.value:
+                return True
             continue
         if abs(float(f.value) - float(fact.value)) <= 1e-9 * max(1.0, abs(float(f.value))):
             return True

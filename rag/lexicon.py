@@ -17,7 +17,9 @@ ASKED_FORMS: list[tuple[str, frozenset[str]]] = [
     # a change asked by how much it moved is answered by a rate as often as by an amount
     (r"\bhow much\b.*\b(?:rise|rose|risen|fall|fell|fallen|grow|grew|grown|increase|decrease|decline|drop|"
      r"gain|climb|jump|slip|cut)", frozenset({"pct"})),
-    (r"\bhow many\b|\bnumber of\b|\bhow long\b", frozenset({"num"})),
+    (r"\bhow many\b|\bnumber of\b", frozenset({"num"})),
+    # "how long": a span of time ("15 months"); a length ("510 km") is rarely asked so in news
+    (r"\bhow long\b|\b(?:duration|period|term)\b", frozenset({"duration"})),
     (r"\bhow (?:large|big|small)\b", frozenset({"num", "money"})),
     (r"\bhow (?:high|low)\b|\blevel\b", frozenset({"num", "money", "pct"})),
     (r"\bwhen\b|\b(?:what|which) (?:month|year)\b|\btime\b", frozenset({"date", "month", "year"})),
@@ -33,6 +35,12 @@ WANTS_NAME = (r"\b(?:who|whom|whose)\b|\bname of\b|\bwhich (?:person|official|mi
 # Source: English quantifier phrases.
 QUALIFIERS = ["over", "about", "around", "nearly", "almost", "roughly", "more than", "less than", "at least",
               "up to", "some", "to"]
+
+# Units of time, in days: a count of one ("15 months", "a 15-month loan")
+# is a span of time, so "one year" and "12 months" are the same value and
+# "15 months" is not "15 days". Source: the Gregorian calendar's mean year.
+DURATION_UNITS = {"minute": 1 / 1440, "hour": 1 / 24, "day": 1.0, "week": 7.0, "month": 365.25 / 12,
+                  "year": 365.25}
 
 # Words written right before a number that make it a change, not a level:
 # "cut by 10 percent" says how much a rate moved, "cut to 30%" what it is;

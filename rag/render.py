@@ -22,7 +22,7 @@ from .verify import MARK, is_refusal
 
 # What the page calls each kind of value in "Sources disagree on the ...":
 # the conflict kinds of rag.conflicts (Conflict.kind, "/"-joined), in words.
-KIND_WORDS = {"pct": "rate", "money": "amount", "num": "number", "date": "date", "month": "date",
+KIND_WORDS = {"pct": "rate", "money": "amount", "num": "number", "duration": "length of time", "date": "date", "month": "date",
               "year": "year", "name": "name"}
 # Draft states, in the order a draft goes through them.
 DRAFT_NOTES = {"waiting": "waiting for the model…", "writing": "writing…",

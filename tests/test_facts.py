@@ -37,7 +37,7 @@ def test_hand_worked_values():
     assert facts("tariffs of 30 percent") == {("pct", 30.0)}
     assert facts("a $295 billion gap") == {("money", 295e9)}
     assert facts("on Feb. 4") == {("date", "2-4")}
-    assert facts("a ninety-minute call") >= {("num", 90.0)}
+    assert facts("a ninety-minute call") == {("duration", 90 / 1440)}  # a span of time, in days
     assert facts("in 2024") == {("year", 2024.0)}
     assert facts("1,200 tonnes") == {("num", 1200.0)}
 
@@ -46,6 +46,20 @@ def test_percentage_does_not_match_a_plain_number():
     assert not stated("cut to 30%", "for 30 days")
     assert not stated("for 30 days", "cut to 30%")
     assert stated("for 30 days", "for 30 days")
+
+
+def test_a_span_of_time_is_one_value_however_written():
+    assert facts("one year") == facts("12 months") == facts("a 12-month plan")
+    assert stated("15 months", "over the next 15 months") and not stated("15 months", "within 15 days")
+    assert stated("more than a month", "it could take more than a month")
+    assert stated("It lasts 15", "a 15-month standby")  # the bare count of a span
+    assert facts("twice a year") == set()  # "a year" counts only after a hedge ("more than a year")
+
+
+def test_a_range_shares_the_scale_and_unit_written_after_it():
+    assert facts("between 15.3 and 15.5 mln bpd") == {("num", 15.3e6), ("num", 15.5e6)}
+    assert facts("3 to 4 pct") == {("pct", 3.0), ("pct", 4.0)}
+    assert facts("from 1986 to 1987") == {("year", 1986.0), ("year", 1987.0)}
 
 
 def test_different_values_do_not_match():
