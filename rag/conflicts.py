@@ -17,6 +17,7 @@ CHARS_PER_WORD = 8  # distance in characters counted as one word between a value
 QUALIFIER_WINDOW = 14  # characters before a value searched for its qualifier ("over", "nearly")
 MIN_VERSIONS = 2  # a disagreement needs two articles and two values
 MAX_SPREAD = 10  # values further apart than this factor measure different things (a total and a part)
+MIN_SHARED = 0.5  # share of the best version's question words a far version must hold (find's `spread`)
 UNIT_REACH = 3  # words after a count searched for what it counts
 SCALE_WORDS = {"mln", "bln", "million", "billion", "thousand", "hundred"}  # between a count and its unit ("16 mln bpd")
 _RANGE_END = re.compile(r"^\s*(?:and|to|or|-)\s*[\d.,]+\d")  # the other end of a range
@@ -67,14 +68,18 @@ def best_value(sentence: str, kinds: set[str], weights: dict[str, float]) -> F.F
 
 
 def find(question: str, passages: list[Passage], scores: dict[str, float] | None, margin: float,
-         floor: float = 0.0) -> list[Conflict]:
+         floor: float = 0.0, spread: float = 1.0) -> list[Conflict]:
     """Where two articles near the top of the evidence give different values
     of the asked kind (e.g. tariffs "to 30%" in one, "over 40%" in
     another): one Conflict listing each article's value with its passage.
 
     `scores` maps a sentence to its cosine with the question; sentences
     within `margin` of their article's best passage, and at least `floor`,
-    are candidates."""
+    are candidates. Each article's value comes from its best candidate.
+    A version read from a sentence more than `spread` below the best
+    version's, and holding under half as many of the question's words, is
+    about something else ("50 pct of its stock" beside "55.5 pct of seats
+    filled"); one close planted article cannot put the others out so."""
     kinds = asked_kinds(question)
     if not kinds or not passages:
         return []
@@ -110,6 +115,12 @@ def find(question: str, passages: list[Passage], scores: dict[str, float] | None
         fit = closeness(x, f, weights) + scores.get(x, p.relevance)
         if p.doc.id not in chosen or fit > chosen[p.doc.id][0]:
             chosen[p.doc.id] = (fit, f, x, p)
+    if chosen:  # a version far below the best, and sharing few of its question words, is about something else
+        near = {d: scores.get(x, p.relevance) for d, (_, _, x, p) in chosen.items()}
+        best = max(near, key=near.get)
+        shared = {d: len(set(terms) & set(content_words(x))) for d, (_, _, x, _) in chosen.items()}
+        chosen = {d: v for d, v in chosen.items()
+                  if near[d] >= near[best] - spread or shared[d] >= shared[best] * MIN_SHARED}
     # one quantity: values of one kind in one unit ("mln bpd", "dlrs a share"),
     # of the same order of size, none of them a number the question itself
     # gives ("in the first 20 days"); a rate and an amount never disagree

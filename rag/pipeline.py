@@ -193,7 +193,7 @@ def answer(question: str | Question, index: Index, embedder: Embedder, llm: LLM 
     ev = gather_evidence(q, index, embedder, settings, top_k)
     g = gate(q.text, ev.passages, settings)
     found = conflicts.find(q.text, ev.passages, {s.text: s.dense for s in ev.sentences},
-                           settings.conflict_margin, settings.min_relevance) if g.ok else []
+                           settings.conflict_margin, settings.min_relevance, settings.conflict_spread) if g.ok else []
     clock.mark("retrieve")
     draft, checked = None, Checked([])
     if g.ok and llm is not None:

@@ -104,5 +104,15 @@ def test_one_very_close_article_does_not_put_the_others_out_of_reach():
           passage(2, "a", "Tariffs on Chinese goods were cut to 30%.", relevance=0.55),
           passage(3, "b", "Chinese goods still face duties of over 40%.", relevance=0.5)]
     scores = {p.text: p.relevance for p in ps}
-    [c] = conflicts.find(q, ps, scores, 0.12, floor=0.35)
+    [c] = conflicts.find(q, ps, scores, 0.12, floor=0.35, spread=Settings().conflict_spread)
     assert {v["value"] for v in c.values} == {"99%", "30%", "over 40%"}
+
+
+def test_a_far_version_about_something_else_is_not_a_disagreement():
+    q = "What share of its seats did Piedmont Airlines fill in February?"
+    ps = [passage(1, "a", "Piedmont Airlines said its February load factor, or share of seats filled, rose to 55.5 pct.",
+                  relevance=0.68),
+          passage(2, "b", "Rivals offered to buy 50 pct of the Piedmont stock.", relevance=0.47)]
+    scores = {p.text: p.relevance for p in ps}
+    assert len(conflicts.find(q, ps, scores, 0.12, floor=0.35)) == 1  # no spread: listed
+    assert conflicts.find(q, ps, scores, 0.12, floor=0.35, spread=0.15) == []
