@@ -22,7 +22,8 @@ ASKED_FORMS: list[tuple[str, frozenset[str]]] = [
     (r"\bhow long\b|\b(?:duration|period|term)\b", frozenset({"duration"})),
     (r"\bhow (?:large|big|small)\b", frozenset({"num", "money"})),
     (r"\bhow (?:high|low)\b|\blevel\b", frozenset({"num", "money", "pct"})),
-    (r"\bwhen\b|\b(?:what|which) (?:month|year)\b|\btime\b", frozenset({"date", "month", "year"})),
+    # "time" alone, not in "all-time" or "time-frame"
+    (r"\bwhen\b|\b(?:what|which) (?:month|year)\b|(?<!-)\btime\b(?!-)", frozenset({"date", "month", "year"})),
     (r"\bdate\b|\b(?:what|which) day\b", frozenset({"date"})),  # a day, not just its month
 ]
 
