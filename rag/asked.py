@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import re
 
-from .facts import Fact, names, values
-from .lexicon import ASKED_FORMS, WANTS_NAME
+from .facts import Fact, leading_name, names, values
+from .lexicon import ASKED_FORMS, MONEY_NOUNS, WANTS_NAME
 
 _FORMS = [(re.compile(rx, re.I), kinds) for rx, kinds in ASKED_FORMS]
 _NAME = re.compile(WANTS_NAME, re.I)
+_MONEY = re.compile(MONEY_NOUNS, re.I)
 
 
 def asked_kinds(question: str) -> set[str]:
@@ -24,11 +25,15 @@ def asked_kinds(question: str) -> set[str]:
     ['date', 'month', 'year']
     >>> asked_kinds("What did China agree to buy?")
     set()
+    >>> sorted(asked_kinds("At what price did it sell its sugar?")), sorted(asked_kinds("How many dollars did it make?"))
+    (['money'], ['money'])
     """
     out: set[str] = set()
     for rx, kinds in _FORMS:
         if rx.search(question):
             out |= kinds
+    if out & {"num", "money"} and _MONEY.search(question):  # an amount of money, not a count
+        out = (out - {"num", "duration"}) | {"money"}
     return out
 
 
@@ -52,12 +57,14 @@ def answers_type(text: str, question: str) -> bool:
     False
     >>> answers_type("It sold 35,000 tons of sugar.", "At what price did it sell its 35,000 tons?")
     False
+    >>> answers_type("Beijing [1]", "Which city did he visit?")  # a name leading the answer
+    True
     """
     kinds = asked_kinds(question)
     if kinds and not holds_kind(text, kinds, given=set(values(question))):  # "its 35,000 tons" answers nothing
         return False
     if wants_name(question):
         asked = {f.value for f in names(question)}
-        return any(f.value not in asked for f in names(text))
+        return any(f.value not in asked for f in names(text) + [leading_name(text)] if f is not None)
     return True
 

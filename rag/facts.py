@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from .lexicon import DURATION_UNITS, QUALIFIERS
+from .lexicon import CURRENCIES, DURATION_UNITS, QUALIFIERS
 from .text import stopwords
 
 MONTHS = {m: i for i, m in enumerate(
@@ -19,7 +19,7 @@ SCALES = {"thousand": 1e3, "million": 1e6, "m": 1e6, "mn": 1e6, "billion": 1e9, 
           "trillion": 1e12, "tn": 1e12,
           "mln": 1e6, "bln": 1e9}  # wire-service abbreviations (Reuters and AP style: "5 mln", "1.2 bln")
 PERCENT_WORDS = r"%|percent\b|per cent\b|pct\b|percentage points?\b"  # "pct": wire-service style
-DOLLAR_WORDS = r"(?:US\s)?dollars\b|USD\b|dlrs?\b"  # "dlrs": wire-service style
+DOLLAR_WORDS = r"(?:US\s)?(?:" + "|".join(sorted(CURRENCIES, key=len, reverse=True)) + r")\b"  # "dlrs", "stg": wire style
 WORD_NUMBERS = {w: i for i, w in enumerate(
     "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen "
     "sixteen seventeen eighteen nineteen twenty".split())}
@@ -140,6 +140,17 @@ def _span_of_time(f: Fact, text: str, end: int) -> Fact:
     if f.kind != "num" or not m:
         return f
     return Fact("duration", float(f.value) * DURATION_UNITS[m.group("unit").lower()], f.surface + m.group(0))
+
+
+def currency(f: Fact) -> str:
+    """The currency an amount is written in ("9.5 mln stg" -> "sterling"; "$5" -> "dollar"); "" if none.
+
+    >>> currency(quantities("500 mln yen")[0]), currency(quantities("$5 bln")[0])
+    ('yen', 'dollar')
+    """
+    words = re.findall(r"[a-z]+", f.surface.lower())
+    code = next((CURRENCIES[w] for w in reversed(words) if w in CURRENCIES), "")
+    return code or ("dollar" if "$" in f.surface or "usd" in words else "")
 
 
 def count_of(f: Fact) -> float | None:

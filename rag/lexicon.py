@@ -12,20 +12,41 @@ from __future__ import annotations
 # nouns that name a measure rather than a topic ("rate", "price", "number").
 # Rows add up; a question matching none asks for no particular kind.
 ASKED_FORMS: list[tuple[str, frozenset[str]]] = [
-    (r"\b(?:rate|percent(?:age)?|pct|proportion|share of)\b|%", frozenset({"pct"})),
-    (r"\bhow much\b|\b(?:price|cost|value|worth|amount|sum)\b", frozenset({"money", "num"})),
+    # "how much of" a thing, a stake or a holding: a share of it
+    (r"\b(?:rate|percent(?:age)?|pct|proportion|share of|how much of|stake|(?:share)?holding|inflation)\b|%",
+     frozenset({"pct"})),
+    # ("consumer price inflation", "price index": a rate, not a price)
+    (r"\bhow much\b|(?<!consumer )\b(?:price(?! index| inflation| level)|cost|value|worth|amount|sum)\b",
+     frozenset({"money", "num"})),
     # a change asked by how much it moved is answered by a rate as often as by an amount
     (r"\bhow much\b.*\b(?:rise|rose|risen|fall|fell|fallen|grow|grew|grown|increase|decrease|decline|drop|"
      r"gain|climb|jump|slip|cut)", frozenset({"pct"})),
-    (r"\bhow many\b|\bnumber of\b", frozenset({"num"})),
+    (r"\bhow many\b|\bnumber of\b", frozenset({"num", "duration"})),  # "how many days": a span of time
     # "how long": a span of time ("15 months"); a length ("510 km") is rarely asked so in news
-    (r"\bhow long\b|\b(?:duration|period|term)\b", frozenset({"duration"})),
+    (r"\bhow long\b|\bduration\b", frozenset({"duration"})),
     (r"\bhow (?:large|big|small)\b", frozenset({"num", "money"})),
     (r"\bhow (?:high|low)\b|\blevel\b", frozenset({"num", "money", "pct"})),
+    # "when" leading or ending the question ("what stake did it hold when it sold?" asks a stake);
     # "time" alone, not in "all-time" or "time-frame"
-    (r"\bwhen\b|\b(?:what|which) (?:month|year)\b|(?<!-)\btime\b(?!-)", frozenset({"date", "month", "year"})),
+    (r"^\W*when\b|\bwhen\W*$|\b(?:since|until|by) when\b|\b(?:what|which) (?:month|year)\b|(?<!-)\btime\b(?!-)",
+     frozenset({"date", "month", "year"})),
     (r"\bdate\b|\b(?:what|which) day\b", frozenset({"date"})),  # a day, not just its month
 ]
+
+# Nouns that name an amount of money: a question asking for one ("at what
+# price", "how much compensation") is answered by money, not by a count.
+# Source: English nouns of price and payment.
+MONEY_NOUNS = r"(?<!consumer )\b(?:price[sd]?(?! index| inflation| level)|cost|costs|fee|fees|fine|compensation|salary|wage|wages|pay|payment|revenues?|" \
+              r"profits?|earnings|(?:net )?income|dollars|dlrs)\b"
+
+# Currency words written after an amount ("233 dlrs", "9.5 mln stg", "500
+# mln yen"), each with the unit it is compared in. Source: ISO 4217 currency
+# names in English, and the wire-service abbreviations "dlrs" and "stg".
+CURRENCIES = {"dollars": "dollar", "dollar": "dollar", "dlrs": "dollar", "dlr": "dollar", "usd": "dollar",
+              "stg": "sterling", "sterling": "sterling", "yen": "yen", "marks": "mark", "francs": "franc",
+              "lire": "lira", "lira": "lira", "guilders": "guilder", "pesos": "peso", "rupees": "rupee",
+              "euros": "euro", "yuan": "yuan", "rand": "rand", "roubles": "rouble", "crowns": "crown",
+              "cents": "cent"}
 
 # "Who", and "which <kind of named thing>": answered by a name.
 # Source: English interrogatives; the nouns are generic kinds of named things.

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from . import conflicts, fallback, prompts
-from .asked import asked_kinds
+from .asked import answers_type, asked_kinds
 from .embed import Embedder
 from .gate import Gate, gate
 from .llm import LLM
@@ -129,6 +129,17 @@ def confirm(checked: Checked, draft: Draft, llm: LLM, settings: Settings) -> Che
     return Checked([], checked.removed + dropped, "abstain", p)
 
 
+def typed(checked: Checked, question: str, settings: Settings) -> Checked:
+    """The answer must hold the kind of thing asked (an amount for "at what
+    price", a name for "who"): a sentence its passage says, about the
+    subject, without it answers nothing (`asked.answers_type`)."""
+    said = " ".join(c.text for c in checked.claims)
+    if not settings.typed_answers or not checked.claims or answers_type(said, question):
+        return checked
+    dropped = [replace(c, supported=False, missing=["the kind of thing asked"]) for c in checked.claims]
+    return Checked([], checked.removed + dropped, "abstain", checked.confidence)
+
+
 def fall_back(ev: Evidence, settings: Settings, removed: list[Claim], confidence: float | None = None) -> Checked:
     """The best evidence sentence as the answer, when it qualifies (`fallback`)."""
     claims = fallback.extract(ev.question.text, ev.sentences, ev.passages, settings.extract_min_relevance,
@@ -198,7 +209,7 @@ def answer(question: str | Question, index: Index, embedder: Embedder, llm: LLM 
     draft, checked = None, Checked([])
     if g.ok and llm is not None:
         draft = generate(ev, llm, settings, on_token)
-        checked = confirm(check(draft, ev.passages, settings), draft, llm, settings)
+        checked = typed(confirm(check(draft, ev.passages, settings), draft, llm, settings), q.text, settings)
     if g.ok and not checked.claims:
         checked = fall_back(ev, settings, checked.removed, checked.confidence)
     found = conflicts.anchored(found, " ".join(c.text for c in checked.claims))

@@ -6,9 +6,10 @@ from rag import conflicts
 from rag.asked import answers_type, asked_kinds
 from rag.facts import names
 from rag.gate import gate
-from rag.pipeline import answer
+from rag.pipeline import Checked, answer, typed
 from rag.settings import Settings
 from rag.types import Chunk, Document, Passage
+from rag.verify import Claim
 
 from helpers import FakeLLM
 
@@ -52,11 +53,25 @@ def passage(n: int, doc: str, text: str, date: str | None = None, relevance: flo
 
 def test_what_is_asked_comes_from_the_questions_form_not_its_topic():
     assert asked_kinds("What rate did the bank cut to?") == {"pct"}
-    assert asked_kinds("How many cargoes did India buy?") == {"num"}
+    assert asked_kinds("How many cargoes did India buy?") == {"num", "duration"}  # "how many days" too
+    assert asked_kinds("How long did the strike last?") == {"duration"}
+    assert asked_kinds("At what price did India buy?") == {"money"}  # not a count
+    assert asked_kinds("What stake did TWA hold when it sold?") == {"pct"}  # "when" here asks nothing
+    assert asked_kinds("What was the dollar's all-time low?") == set()
     assert "pct" in asked_kinds("By how much did orders fall in January?")
     assert asked_kinds("What tariffs did the US impose?") == set()  # a topic word asks for no kind
     assert answers_type("Output rose to 16 mln bpd.", "How many barrels a day did OPEC pump?")
     assert not answers_type("OPEC met in Vienna.", "How many barrels a day did OPEC pump?")
+
+
+def test_a_model_answer_without_the_kind_asked_is_dropped():
+    q = "At what price did the Dominican Republic sell its sugar?"
+    said = Checked([Claim("It sold 35,000 long tons of sugar to a New York trader.", [1], True, 0.9)], mode="llm")
+    out = typed(said, q, Settings())
+    assert out.claims == [] and out.mode == "abstain" and out.removed[0].missing == ["the kind of thing asked"]
+    priced = Checked([Claim("It sold the sugar at 233 dlrs a tonne.", [1], True, 0.9)], mode="llm")
+    assert typed(priced, q, Settings()) == priced
+    assert typed(said, q, Settings(typed_answers=False)) == said
 
 
 def test_a_name_is_the_whole_word():
