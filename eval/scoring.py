@@ -9,19 +9,25 @@ import statistics
 import unicodedata
 from collections import Counter
 
-_PUNCT = re.compile(r"[^\w%$. ]+")
+_PUNCT = re.compile(r"[^\w%. ]+")
 
 
 def normalize(s: str) -> str:
-    """Lower case, plain quotes, "percent" -> "%", no thousands commas, no
-    punctuation but "%", "$" and decimal points.
+    """Lower case, plain quotes, "percent" and "pct" -> "%", the wire's
+    "mln", "bln" and "dlrs" spelled out, "$5" -> "5 dollars", no thousands
+    commas, no punctuation but "%" and decimal points.
 
     >>> normalize("Duties of over 40 percent, $1,200")
-    'duties of over 40% $1200'
+    'duties of over 40% 1200 dollars'
+    >>> normalize("$250 million"), normalize("250 mln dlrs"), normalize("10 to 15 pct")
+    ('250 million dollars', '250 million dollars', '10 to 15%')
     """
     s = unicodedata.normalize("NFKC", s).lower().replace("’", "'").replace("‘", "'")
     s = re.sub(r"(?<=\d),(?=\d{3}\b)", "", s)
-    s = re.sub(r"(\d)\s*(?:percent|per cent)\b", r"\1%", s)
+    s = re.sub(r"(\d)\s*(?:percent|per cent|pct)\b", r"\1%", s)
+    s = re.sub(r"\bmln\b", "million", re.sub(r"\bbln\b", "billion", s))
+    s = re.sub(r"\bdlrs?\b", "dollars", s)
+    s = re.sub(r"(?:us)?\$\s?(\d[\d.]*(?:\s(?:million|billion|trillion))?)", r"\1 dollars", s)
     s = re.sub(r"\[\d+\]", " ", s)
     s = _PUNCT.sub(" ", s)
     s = re.sub(r"\.(?!\d)", " ", s)  # sentence periods go, decimal points stay
@@ -39,7 +45,7 @@ def contains(answer: str, alias: str) -> bool:
     a, b = normalize(answer), normalize(alias)
     if not b:
         return False
-    return re.search(r"(?<![\w$.])" + re.escape(b) + r"(?![\w%]|\.\d)", a) is not None
+    return re.search(r"(?<![\w.])" + re.escape(b) + r"(?![\w%]|\.\d)", a) is not None
 
 
 def any_alias(answer: str, aliases: list[str]) -> bool:

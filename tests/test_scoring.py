@@ -8,13 +8,15 @@ from eval import scoring as S
 # ---- normalize ----------------------------------------------------------------
 
 @pytest.mark.parametrize("raw,norm", [
-    ("Duties of over 40 percent, $1,200", "duties of over 40% $1200"),
+    ("Duties of over 40 percent, $1,200", "duties of over 40% 1200 dollars"),
     ("Tariffs were cut to 30% [1].", "tariffs were cut to 30%"),  # markers and sentence periods go
     ("It rose to 3.5 per cent.", "it rose to 3.5%"),  # decimal points stay
     ("U.S. tariffs", "u s tariffs"),
     ("Trump\u2019s \u201cdeal\u201d", "trump s deal"),
     ("  A\n\tB  ", "a b"),
     ("12,000 tonnes", "12000 tonnes"),
+    ("250 mln dlrs, 3 pct", "250 million dollars 3%"),  # the wire's short forms spelled out
+    ("US$1.2 billion", "1.2 billion dollars"),
 ])
 def test_normalize(raw, norm):
     assert S.normalize(raw) == norm
