@@ -68,3 +68,22 @@ def answers_type(text: str, question: str) -> bool:
         return any(f.value not in asked for f in names(text) + [leading_name(text)] if f is not None)
     return True
 
+
+def elsewhen(text: str, question: str) -> bool:
+    """Does a text place itself at another time than the question: a year,
+    month or day of the question's kind, none of them the question's? (A
+    1985 peak does not answer a question about January 1987.)
+
+    >>> elsewhen("On February 25, 1985, the dollar peaked.", "What was the dollar's low in January 1987?")
+    True
+    >>> elsewhen("It fell to 150 yen in January.", "What was the low in January 1987?")
+    False
+    """
+    asked, said = values(question), values(text)
+    for kind in ("year", "month", "date"):
+        q = {f for f in asked if f.kind == kind}
+        t = {f for f in said if f.kind == kind}
+        if q and t and not q & t:
+            return True
+    return False
+

@@ -143,7 +143,7 @@ def typed(checked: Checked, question: str, settings: Settings) -> Checked:
 def fall_back(ev: Evidence, settings: Settings, removed: list[Claim], confidence: float | None = None) -> Checked:
     """The best evidence sentence as the answer, when it qualifies (`fallback`)."""
     claims = fallback.extract(ev.question.text, ev.sentences, ev.passages, settings.extract_min_relevance,
-                              settings.extract_tries)
+                              settings.extract_tries, settings.same_time)
     return Checked(claims, removed, "extract" if claims else "abstain", confidence)
 
 

@@ -3,7 +3,7 @@ conversation, off at 0); what a question asks, read from its form; the gate
 reading whole articles; disagreements as one quantity (issue #15)."""
 
 from rag import conflicts
-from rag.asked import answers_type, asked_kinds
+from rag.asked import answers_type, asked_kinds, elsewhen
 from rag.facts import names
 from rag.gate import gate
 from rag.pipeline import Checked, answer, typed
@@ -72,6 +72,14 @@ def test_a_model_answer_without_the_kind_asked_is_dropped():
     priced = Checked([Claim("It sold the sugar at 233 dlrs a tonne.", [1], True, 0.9)], mode="llm")
     assert typed(priced, q, Settings()) == priced
     assert typed(said, q, Settings(typed_answers=False)) == said
+
+
+def test_a_sentence_at_another_time_does_not_answer():
+    q = "How many cargoes did India buy at its March 4 tender?"
+    assert elsewhen("India called a tender for four cargoes on March 11.", q)
+    assert not elsewhen("India bought up to 10 cargoes at its March 4 tender.", q)
+    assert not elsewhen("India bought up to 10 cargoes at the tender.", q)  # no time given: not another one
+    assert elsewhen("In 1985 the dollar peaked at 263 yen.", "What was the dollar's low in 1987?")
 
 
 def test_a_name_is_the_whole_word():
