@@ -21,7 +21,9 @@ ASKED_FORMS: list[tuple[str, frozenset[str]]] = [
     # a change asked by how much it moved is answered by a rate as often as by an amount
     (r"\bhow much\b.*\b(?:rise|rose|risen|fall|fell|fallen|grow|grew|grown|increase|decrease|decline|drop|"
      r"gain|climb|jump|slip|cut)", frozenset({"pct"})),
-    (r"\bhow many\b|\bnumber of\b", frozenset({"num", "duration"})),  # "how many days": a span of time
+    (r"\bhow many\b|\bnumber of\b", frozenset({"num", "duration"})),
+    # what a company earned, made or lost: an amount of money
+    (r"\b(?:earn(?:ed|s)?|net (?:income|profit|loss)|profits?|revenues?|turnover)\b", frozenset({"money"})),  # "how many days": a span of time
     # "how long": a span of time ("15 months"); a length ("510 km") is rarely asked so in news
     (r"\bhow long\b|\bduration\b", frozenset({"duration"})),
     (r"\bhow (?:large|big|small)\b", frozenset({"num", "money"})),
