@@ -174,8 +174,8 @@ def anchored(found: list[Conflict], answer: str) -> list[Conflict]:
 def unit_after(sentence: str, f: F.Fact) -> str:
     """What a count counts: the word right after it, past scale words
     ("16 mln bpd" -> "bpd", "eight cargoes" -> "cargoe"), singular-ish;
-    "" for rates, amounts and dates, whose kind is their unit, and where a
-    function word follows.
+    an amount's currency; "" for rates and dates, whose kind is their unit,
+    and where a function word follows.
 
     >>> unit_after("Output was 16 mln bpd in February.", F.quantities("16 mln bpd")[0])
     'bpd'
@@ -184,6 +184,8 @@ def unit_after(sentence: str, f: F.Fact) -> str:
     ['bpd', 'bpd', 'bpd']
     """
     i = sentence.find(f.surface)
+    if f.kind == "money":
+        return F.currency(f)  # "5 mln dlrs" and "5 mln stg" are different amounts
     if f.kind != "num" or i < 0:
         return ""
     rest = _RANGE_END.sub("", sentence[i + len(f.surface):], count=1)  # "15.3 and 15.5 mln bpd": bpd

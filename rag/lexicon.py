@@ -21,9 +21,9 @@ ASKED_FORMS: list[tuple[str, frozenset[str]]] = [
     # a change asked by how much it moved is answered by a rate as often as by an amount
     (r"\bhow much\b.*\b(?:rise|rose|risen|fall|fell|fallen|grow|grew|grown|increase|decrease|decline|drop|"
      r"gain|climb|jump|slip|cut)", frozenset({"pct"})),
-    (r"\bhow many\b|\bnumber of\b", frozenset({"num", "duration"})),
+    (r"\bhow many\b|\bnumber of\b", frozenset({"num", "duration"})),  # "how many days": a span of time
     # what a company earned, made or lost: an amount of money
-    (r"\b(?:earn(?:ed|s)?|net (?:income|profit|loss)|profits?|revenues?|turnover)\b", frozenset({"money"})),  # "how many days": a span of time
+    (r"\b(?:earn(?:ed|s)?|net (?:income|profit|loss)|profits?|revenues?|turnover)\b", frozenset({"money"})),
     # "how long": a span of time ("15 months"); a length ("510 km") is rarely asked so in news
     (r"\bhow long\b|\bduration\b", frozenset({"duration"})),
     (r"\bhow (?:large|big|small)\b", frozenset({"num", "money"})),
@@ -38,8 +38,8 @@ ASKED_FORMS: list[tuple[str, frozenset[str]]] = [
 # Nouns that name an amount of money: a question asking for one ("at what
 # price", "how much compensation") is answered by money, not by a count.
 # Source: English nouns of price and payment.
-MONEY_NOUNS = r"(?<!consumer )\b(?:price[sd]?(?! index| inflation| level)|cost|costs|fee|fees|fine|compensation|salary|wage|wages|pay|payment|revenues?|" \
-              r"profits?|earnings|(?:net )?income|dollars|dlrs)\b"
+MONEY_NOUNS = (r"(?<!consumer )\b(?:price[sd]?(?! index| inflation| level)|costs?|fees?|fine|compensation|salary|"
+               r"wages?|pay|payment|revenues?|profits?|earnings|(?:net )?income|dollars|dlrs)\b")
 
 # Currency words written after an amount ("233 dlrs", "9.5 mln stg", "500
 # mln yen"), each with the unit it is compared in. Source: ISO 4217 currency

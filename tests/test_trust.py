@@ -106,6 +106,9 @@ def test_a_disagreement_is_one_quantity_newest_first_and_about_the_answer():
     # different quantities never disagree: barrels vs tonnes, or a total and a part far apart
     other = [ps[0], passage(2, "x", "OPEC produced 16,000 tonnes of something in February.", "1987-03-05")]
     assert conflicts.find(q, other, None, 0.12) == []
+    money = "How much did the firm earn in 1986?"
+    assert conflicts.find(money, [passage(1, "a", "The firm earned 5.2 mln dlrs in 1986."),
+                                  passage(2, "b", "The firm earned 4.1 mln stg in 1986.")], None, 0.12) == []
     far = [ps[0], passage(2, "y", "OPEC produced 900 mln bpd in February.", "1987-03-05")]
     assert conflicts.find(q, far, None, 0.12) == []
     # a number the question gives is not a version ("its March 4 tender")
