@@ -87,3 +87,10 @@ def elsewhen(text: str, question: str) -> bool:
             return True
     return False
 
+
+def answers(text: str, question: str, same_time: bool = True) -> bool:
+    """Does a text hold the kind of thing asked (`answers_type`) and, with
+    `same_time`, give no other time than the question's (`elsewhen`)? The
+    one test for the model's answer and the fallback's sentence alike."""
+    return answers_type(text, question) and not (same_time and elsewhen(text, question))
+

@@ -7,7 +7,7 @@ name took the shipped articles' accuracy from 0.725 to 0.594 (#15 notes)."""
 
 from __future__ import annotations
 
-from .asked import answers_type, elsewhen
+from .asked import answers
 from .retrieve import Sentence
 from .types import Passage
 from .verify import Claim
@@ -30,6 +30,6 @@ def extract(question: str, sentences: list[Sentence], passages: list[Passage], m
     for s in sentences[:tries]:
         p = by_chunk.get(s.hit.chunk.id)
         if (p is not None and s.text in p.text and s.dense >= min_relevance and is_statement(s.text)
-                and answers_type(s.text, question) and not (same_time and elsewhen(s.text, question))):
+                and answers(s.text, question, same_time)):
             return [Claim(s.text, [p.n], True, 1.0)]
     return []

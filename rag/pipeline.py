@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from . import conflicts, fallback, prompts
-from .asked import answers_type, asked_kinds, elsewhen
+from .asked import answers, asked_kinds
 from .embed import Embedder
 from .gate import Gate, gate
 from .llm import LLM
@@ -132,11 +132,10 @@ def confirm(checked: Checked, draft: Draft, llm: LLM, settings: Settings) -> Che
 def typed(checked: Checked, question: str, settings: Settings) -> Checked:
     """The answer must hold the kind of thing asked (an amount for "at what
     price", a name for "who"): a sentence its passage says, about the
-    subject, without it answers nothing (`asked.answers_type`); nor may it
-    give another time than the question's (`asked.elsewhen`)."""
+    subject, without it answers nothing; nor may it give another time than
+    the question's (`asked.answers`)."""
     said = " ".join(c.text for c in checked.claims)
-    fits = answers_type(said, question) and not (settings.same_time and elsewhen(said, question))
-    if not settings.typed_answers or not checked.claims or fits:
+    if not settings.typed_answers or not checked.claims or answers(said, question, settings.same_time):
         return checked
     dropped = [replace(c, supported=False, missing=["the kind of thing asked"]) for c in checked.claims]
     return Checked([], checked.removed + dropped, "abstain", checked.confidence)
