@@ -105,17 +105,12 @@ def quantities(text: str) -> list[Fact]:
     found = [m for m in _QUANTITY.finditer(text) if not any(a <= m.start("num") < b for a, b in taken)]
     for m, nxt in zip(found, found[1:] + [None]):
         value = _number(m.group("num"))
-        scale = (m.group("scale") or "").lower()
-        # "m"/"b" only count as scales right after money ("$5m"), not as words
-        if scale in {"m", "b"} and not m.group("cur"):
-            scale = ""
+        scale = _scale(m)
         # a range's first end takes the scale and unit written after the last:
         # "between 15.3 and 15.5 mln bpd", "3 to 4 pct"
         end = nxt if nxt is not None and not (scale or m.group("pct") or m.group("cur") or m.group("dollars")) \
             and _RANGE_GAP.fullmatch(text, m.end(), nxt.start("num")) else m
-        scale = scale or (end.group("scale") or "").lower()
-        if scale in {"m", "b"} and not end.group("cur"):
-            scale = ""
+        scale = scale or _scale(end)
         value *= SCALES.get(scale, 1.0)
         if end.group("pct"):
             kind = "pct"
@@ -134,6 +129,12 @@ def quantities(text: str) -> list[Fact]:
     return out
 
 
+def _scale(m: re.Match) -> str:
+    """A quantity match's scale word; "m"/"b" count only right after money ("$5m"), not as words."""
+    scale = (m.group("scale") or "").lower()
+    return "" if scale in {"m", "b"} and not m.group("cur") else scale
+
+
 def _span_of_time(f: Fact, text: str, end: int) -> Fact:
     """A count followed by a unit of time ("15 months") as that span in days."""
     m = _TIME_UNIT.match(text, end)
@@ -150,7 +151,7 @@ def currency(f: Fact) -> str:
     """
     words = re.findall(r"[a-z]+", f.surface.lower())
     code = next((CURRENCIES[w] for w in reversed(words) if w in CURRENCIES), "")
-    return code or ("dollar" if "$" in f.surface or "usd" in words else "")
+    return code or ("dollar" if "$" in f.surface else "")  # "usd" is in CURRENCIES
 
 
 def count_of(f: Fact) -> float | None:
