@@ -102,9 +102,10 @@ def find(question: str, passages: list[Passage], scores: dict[str, float] | None
     # idf of each question term over the candidate sentences: a term in every
     # candidate tells nothing; a rare one ("deficit") tells which value is meant
     n = len(cands)
+    words = {x: set(content_words(x)) for _, x in cands}  # each candidate's stemmed words, once
     weights = {}
     for t in terms:
-        df = sum(t in content_words(x) for _, x in cands)
+        df = sum(t in words[x] for _, x in cands)
         if 0 < df < n:
             weights[t] = math.log(n / df)
     chosen: dict[str, tuple[float, F.Fact, str, Passage]] = {}  # doc id -> its best value
@@ -118,7 +119,7 @@ def find(question: str, passages: list[Passage], scores: dict[str, float] | None
     if chosen:  # a version far below the best, and sharing few of its question words, is about something else
         near = {d: scores.get(x, p.relevance) for d, (_, _, x, p) in chosen.items()}
         best = max(near, key=near.get)
-        shared = {d: len(set(terms) & set(content_words(x))) for d, (_, _, x, _) in chosen.items()}
+        shared = {d: len(set(terms) & words[x]) for d, (_, _, x, _) in chosen.items()}
         chosen = {d: v for d, v in chosen.items()
                   if near[d] >= near[best] - spread or shared[d] >= shared[best] * MIN_SHARED}
     # one quantity: values of one kind in one unit ("mln bpd", "dlrs a share"),
