@@ -113,10 +113,10 @@ def scaled_index(idx, n: int):
     the real ones."""
     from dataclasses import replace
 
-    import bm25s
-
     from rag.store import Index, SentenceVectors, make_faiss
-    from rag.text import content_words
+    from rag.text import content_words, load_bm25s
+
+    bm25s = load_bm25s()
 
     m = len(idx.chunks)
     pick = [i % m for i in range(n)]

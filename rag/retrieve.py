@@ -14,7 +14,7 @@ from .embed import Embedder
 from .lexicon import LATEST
 from .settings import Settings
 from .store import Index
-from .text import content_words, count_tokens, split_sentences
+from .text import content_words, count_tokens, load_bm25s, split_sentences
 from .types import Hit, Passage
 
 
@@ -86,7 +86,7 @@ def score_sentences(hits: list[Hit], qvec: np.ndarray, question: str, embedder: 
     over the sentences themselves; duplicates from overlapping chunks once.
     Sentence vectors come from the index (`IndexedHit`); only hits without
     them (an index of an older format) have their sentences embedded."""
-    import bm25s
+    bm25s = load_bm25s()
 
     seen: set[tuple[str, str]] = set()
     items: list[tuple[str, Hit, int]] = []

@@ -35,7 +35,7 @@ import numpy as np
 from .errors import DiskFull, IndexCorrupt, IndexMismatch, IndexMissing, IndexUnwritable
 from .fileutil import sha256_file
 from .progress import progress_bar, status
-from .text import content_words
+from .text import content_words, load_bm25s
 from .types import Chunk, Document
 
 FORMAT_VERSION = 3  # 2: sentence vectors stored with the index; 3: read in their chunk's context (late chunking)
@@ -198,7 +198,7 @@ class Index:
             if diff:
                 what = ", ".join(f"{k} {a!r} (wanted {b!r})" for k, (a, b) in diff.items())
                 raise IndexMismatch(f"index at {root} was built with {what}; {REBUILD_HINT}.")
-        import bm25s
+        bm25s = load_bm25s()
         import faiss
 
         try:
@@ -299,7 +299,7 @@ def write(root: Path, docs: list[Document], chunks: list[Chunk], vectors: np.nda
 def _write_version(tmp: Path, docs: list[Document], chunks: list[Chunk], vectors: np.ndarray, p: dict,
                    sentences: SentenceVectors, progress: Callable[[str], None]) -> None:
     """Every file of a version, with its manifest, fsynced, in folder `tmp`."""
-    import bm25s
+    bm25s = load_bm25s()
     import faiss
 
     tmp.mkdir()

@@ -3,6 +3,7 @@ sentences, token counts, content words."""
 
 from __future__ import annotations
 
+import logging
 import re
 import unicodedata
 from functools import lru_cache
@@ -134,3 +135,14 @@ def content_words(text: str) -> list[str]:
     stop = stopwords()
     ws = [w for w in words(text) if w not in stop and (len(w) > 1 or w.isdigit())]
     return _stemmer().stemWords(ws)
+
+
+def load_bm25s():
+    """The bm25s module, its logger put back to WARNING: bm25s sets it to
+    DEBUG, so once anything had configured the root logger (onnxruntime's
+    quantizer does, building the embedder on first use), every index build
+    printed `DEBUG:bm25s:Building index from tokens` to the user."""
+    import bm25s as module
+
+    logging.getLogger("bm25s").setLevel(logging.WARNING)
+    return module

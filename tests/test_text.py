@@ -1,6 +1,8 @@
 """Text primitives: cleaning, sentences, token counts."""
 
-from rag.text import clean_text, count_tokens, split_sentences, truncate_tokens
+import logging
+
+from rag.text import clean_text, count_tokens, load_bm25s, split_sentences, truncate_tokens
 
 
 def test_clean_text_drops_reference_markers_and_nuls():
@@ -42,3 +44,12 @@ def test_truncate_tokens_is_a_prefix_within_the_limit():
     assert head == "The red fox ran"
     assert count_tokens(head) == 4
     assert truncate_tokens(text, 0) == ""
+
+
+def test_bm25s_says_nothing_below_a_warning_when_the_root_logger_listens(caplog):
+    """bm25s sets its own logger to DEBUG; a root logger configured by any
+    other library then printed its 'Building index from tokens' to users."""
+    caplog.set_level(logging.DEBUG)
+    bm25s = load_bm25s()
+    bm25s.BM25().index([["tariff", "rate"], ["ferry", "fare"]], show_progress=False)
+    assert not [r for r in caplog.records if r.name.startswith("bm25s") and r.levelno < logging.WARNING]
