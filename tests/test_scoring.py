@@ -271,3 +271,12 @@ def test_harness_check_gates_the_test_split():
     report = {"model": "m", "model_key": "tiny", "gold_set": "reuters", "systems": {"m": {"accuracy": 0.9}},
               "splits": {"dev": {"m": {"accuracy": 0.9}}, "test": {"m": {"accuracy": 0.5}}}}
     assert harness.check(report, {"reuters": {"tiny": {"accuracy": 0.6}}}) == ["accuracy = 0.5 < 0.6"]
+
+
+def test_every_threshold_names_a_figure_the_eval_reports():
+    """A misspelt key in eval/thresholds.toml would fail only after a whole eval run."""
+    known = set(harness.METRICS) | set(harness.TRUST) | {"hallucinations", "false_refusals"}
+    for gold_set, models in harness.thresholds().items():
+        for model, limits in models.items():
+            for key in limits:
+                assert key.removeprefix("max_") in known, f"[{gold_set}.{model}] {key}"
