@@ -25,6 +25,15 @@ def sha256_file(path: Path, on_bytes: Callable[[int], None] | None = None, block
     return h.hexdigest()
 
 
+def sha256_if_file(path: Path) -> str | None:
+    """`sha256_file`, or None when `path` is not a readable file, including
+    one deleted between a check and its opening (a writer swapping versions)."""
+    try:
+        return sha256_file(path) if path.is_file() else None
+    except OSError:
+        return None
+
+
 def safe_name(filename: str | None, taken: set[str]) -> str:
     """A file name of our making from an uploaded one: its last path part,
     letters (any script), digits, '.', '-', '_' only, no leading dot, unique

@@ -33,7 +33,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import DiskFull, IndexCorrupt, IndexMismatch, IndexMissing, IndexUnwritable
-from .fileutil import sha256_file
+from .fileutil import sha256_file, sha256_if_file
 from .progress import progress_bar, status
 from .text import content_words, load_bm25s
 from .types import Chunk, Document
@@ -191,7 +191,7 @@ class Index:
             raise IndexCorrupt(f"index at {root}: manifest unreadable; {REBUILD_HINT}.") from e
         for name, digest in manifest.get("files", {}).items():
             f = version_dir / name
-            if not f.is_file() or sha256_file(f) != digest:
+            if sha256_if_file(f) != digest:  # a file deleted under the read is damage too: load() retries
                 raise IndexCorrupt(f"index at {root}: {name} is missing or fails its checksum; {REBUILD_HINT}.")
         if expect is not None:
             diff = {k: (manifest.get(k), v) for k, v in expect.items() if manifest.get(k) != v}

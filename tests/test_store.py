@@ -213,3 +213,13 @@ def test_assistant_never_searches_a_mismatched_index(index, settings, tmp_path):
     assert answer.model["embedder"] == "other-embedder"
     assert store.Index.load(settings.index_dir, expect(settings, other)).manifest["embedder"] == "other-embedder"
     assert a.index.vectors.shape[1] == other.dim
+
+
+def test_a_file_gone_or_not_a_file_has_no_checksum_and_no_error(tmp_path):
+    """Index loads check each file by `sha256_if_file`: a version deleted by a
+    swap mid-read (rag/store.py) must be damage, which load() retries, not an OSError."""
+    from rag.fileutil import sha256_file, sha256_if_file
+
+    (tmp_path / "f").write_text("x")
+    assert sha256_if_file(tmp_path / "f") == sha256_file(tmp_path / "f")
+    assert sha256_if_file(tmp_path / "gone") is None and sha256_if_file(tmp_path) is None
