@@ -13,9 +13,12 @@ installs."""
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import json
+import logging
 import os
+import warnings
 from pathlib import Path
 
 from .errors import ModelNotInstalled
@@ -89,6 +92,28 @@ def quantize(fp32: Path, out: Path) -> None:
                      op_types_to_quantize=["MatMul"], nodes_to_exclude=act_x_act)
 
 
+@contextlib.contextmanager
+def _quiet():
+    """The build's own chatter kept from the user: transformers' weight-loading
+    bar, the exporter's tracer warnings, and the quantizer's advice, which it
+    logs on the root logger (and so would install a root handler that prints
+    every library's messages afterwards)."""
+    from transformers.utils import logging as hf_logging
+
+    root, guard = logging.getLogger(), logging.NullHandler()
+    root.addHandler(guard)  # a root handler present: logging.warning() does not call basicConfig()
+    bars = hf_logging.is_progress_bar_enabled()
+    hf_logging.disable_progress_bar()
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            yield
+    finally:
+        root.removeHandler(guard)
+        if bars:
+            hf_logging.enable_progress_bar()
+
+
 def _build(src: Path, path: Path, source: dict, quantized: bool) -> None:
     from .progress import status
 
@@ -100,7 +125,8 @@ def _build(src: Path, path: Path, source: dict, quantized: bool) -> None:
         raise ModelNotInstalled(f"building the int8 embedder needs torch, transformers, onnx and onnxruntime ({e}); "
                                 "run `make install`.") from e
     fp32, tmp = path.with_suffix(".fp32.tmp"), path.with_suffix(".int8.tmp")
-    with status(f"building the {'int8' if quantized else 'fp32'} ONNX embedder from the packaged MiniLM (once, ~20 s)"):
+    with status(f"building the {'int8' if quantized else 'fp32'} ONNX embedder from the packaged MiniLM (once, ~20 s)"), \
+            _quiet():
         model = AutoModel.from_pretrained(str(src)).eval()
 
         class Hidden(torch.nn.Module):  # keyword call: the forward's positional order differs across versions

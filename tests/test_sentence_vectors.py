@@ -137,3 +137,26 @@ def test_real_model_sentence_vectors_are_read_in_their_chunk():
         assert sim.diagonal().min() > 0.35 and sim.diagonal().mean() > 0.6
         own += list(sim.argmax(axis=1) == np.arange(len(alone)))
     assert np.mean(own) >= 0.8
+
+
+@pytest.mark.slow
+def test_building_the_int8_embedder_is_quiet_and_a_damaged_file_fails_its_stamp(tmp_path, capfd):
+    """The first use builds the ONNX file: the user sees our status line, not
+    transformers' bars, the exporter's warnings or the quantizer's advice, and
+    no library is left logging to the terminal afterwards."""
+    import logging
+
+    from rag.embed import minilm_dir
+    from rag.onnx_build import _source_id, _verified, ensure_model
+
+    handlers = list(logging.getLogger().handlers)
+    path = ensure_model(minilm_dir(), tmp_path, quantized=True)
+    err = capfd.readouterr().err
+    assert "Warning" not in err and "WARNING" not in err and "Loading weights" not in err, err
+    assert logging.getLogger().handlers == handlers
+    source = _source_id(minilm_dir(), True)
+    assert _verified(path, source)
+    with open(path, "r+b") as f:
+        f.seek(path.stat().st_size // 2)
+        f.write(b"\x00" * 16)
+    assert not _verified(path, source)
