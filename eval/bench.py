@@ -411,7 +411,7 @@ def main(settings: Settings, models: list[str], limit: int | None = None, sizes:
     if "index" not in skip:
         note("index: building the shipped articles' index")
         report["index"] = run_section("index", {"settings": base.model_dump(mode="json")}, out)
-    for m in models:
+    for m in models if not {"answers", "cold"} <= skip else []:  # no section needs an LLM
         s = base.model_copy(update={"model": m})
         try:
             resolve(m, s.models_dir)
