@@ -18,6 +18,7 @@ from .settings import Settings
 from .types import Chunk, Document
 
 REASONS_SHOWN = 3  # files named in the one-line error of an ingest that read nothing
+VECTORLESS = {"lexical"}  # index settings that change no vector: a rebuild for them embeds nothing
 
 
 def index_params(settings: Settings, embedder: Embedder) -> dict:
@@ -107,18 +108,22 @@ def build(settings: Settings, embedder: Embedder, docs: list[Document],
     return store.Index.load(root, index_params(settings, embedder))
 
 
-def _stored(settings: Settings, embedder: Embedder) -> tuple[store.Index | None, list[Document]]:
-    """The current index if it matches these settings, and its documents
-    (readable even from a mismatched index, so a rebuild loses nothing)."""
+def _stored(settings: Settings, embedder: Embedder) -> tuple[store.Index | None, list[Document], store.Index | None]:
+    """The current index if it matches these settings, its documents
+    (readable even from a mismatched index, so a rebuild loses nothing), and
+    the index whose vectors a build may reuse: a mismatched one too when
+    what differs does not change a vector (`VECTORLESS`)."""
     root = settings.index_dir
     if not store.exists(root):
-        return None, []
+        return None, [], None
+    want = index_params(settings, embedder)
     try:
-        idx = store.Index.load(root, index_params(settings, embedder))
-        return idx, list(idx.docs.values())
+        idx = store.Index.load(root, want)
+        return idx, list(idx.docs.values()), idx
     except IndexMismatch:
         idx = store.Index.load(root)
-        return None, list(idx.docs.values())
+        same = all(idx.manifest.get(k) == v for k, v in want.items() if k not in VECTORLESS)
+        return None, list(idx.docs.values()), idx if same else None
 
 
 def ingest(settings: Settings, embedder: Embedder, paths: list[Path], replace: bool = True,
@@ -132,7 +137,7 @@ def ingest(settings: Settings, embedder: Embedder, paths: list[Path], replace: b
     if not report.documents:  # nothing readable: refuse before touching the index
         raise InputError(nothing_read(paths, report))
     with store.write_lock(settings.index_dir):
-        current, docs = _stored(settings, embedder)
+        current, docs, reuse = _stored(settings, embedder)
         have = {d.content_hash for d in docs}
         ids = {d.id for d in docs}
         added = []
@@ -154,7 +159,7 @@ def ingest(settings: Settings, embedder: Embedder, paths: list[Path], replace: b
             _check_chunks(settings, added, max_chunks)
         if not added and current is not None:
             return current, report, 0
-        return build(settings, embedder, docs, reuse=current), report, len(added)
+        return build(settings, embedder, docs, reuse=reuse), report, len(added)
 
 
 def _check_chunks(settings: Settings, docs: list[Document], limit: int) -> None:
@@ -183,11 +188,13 @@ def rebuild(settings: Settings, embedder: Embedder, paths: list[Path] | None = N
     (falling back to the shipped seeds)."""
     with store.write_lock(settings.index_dir):
         docs: list[Document] = []
+        reuse = None
         if paths:
             docs = load_paths(paths, settings.max_file_bytes).documents
         else:
             try:
-                _, docs = _stored(settings, embedder)
+                current, docs, reuse = _stored(settings, embedder)
+                reuse = reuse if current is None else None  # only a settings change that keeps vectors
             except IndexCorrupt:  # keep the articles when their own file is intact
                 docs = store.stored_documents(settings.index_dir)
                 status_note(f"the damaged index's articles: {len(docs)} recovered" if docs else
@@ -196,7 +203,7 @@ def rebuild(settings: Settings, embedder: Embedder, paths: list[Path] | None = N
                 docs = load_paths([settings.seeds_dir], settings.max_file_bytes).documents
         if not docs:
             raise InputError("nothing to index; add articles with `rag ingest PATH`.")
-        return build(settings, embedder, docs)
+        return build(settings, embedder, docs, reuse)
 
 
 def ensure(settings: Settings, embedder: Embedder) -> store.Index:
@@ -208,7 +215,7 @@ def ensure(settings: Settings, embedder: Embedder) -> store.Index:
         try:
             return store.Index.load(root, index_params(settings, embedder))
         except IndexMismatch as e:
-            status_note(f"{e}; rebuilding now")
+            status_note(f"{str(e).split('; ')[0]}: rebuilding it now")
             return rebuild(settings, embedder)
     if store.not_a_folder(root):
         raise IndexMissing(store.not_a_folder(root))
@@ -242,7 +249,7 @@ def delete(settings: Settings, ids: list[str]) -> tuple[store.Index, list[str]]:
         keep = [i for i, c in enumerate(current.chunks) if c.doc_id not in set(gone)]
         if current.sentences is None:  # an index of an older format: rebuild first
             raise IndexMismatch(f"index at {root} is of an older format; {store.REBUILD_HINT}.")
-        p = {k: current.manifest[k] for k in store.params("", 0, 0, 0)}
+        p = {**{k: current.manifest.get(k) for k in store.params("", 0, 0, 0)}, "lexical": store.LEXICAL}  # BM25: rebuilt
         with status("writing index"):
             store.write(root, docs, [current.chunks[i] for i in keep], current.vectors[keep], p,
                         current.sentences.subset(keep))

@@ -79,7 +79,9 @@ def gather_evidence(q: Question, index: Index, embedder: Embedder, settings: Set
     into numbered passages (newest first when the question asks for the latest)."""
     qvec: np.ndarray = embedder.embed([q.text])[0]
     hits = search(index, qvec, q.text, settings)
-    sentences = score_sentences(hits[:settings.sentence_chunks], qvec, q.text, embedder, settings.rrf_k)
+    top = hits[:settings.sentence_chunks]
+    heads = {h.chunk.doc_id: index.docs[h.chunk.doc_id].title or "" for h in top if h.chunk.doc_id in index.docs}
+    sentences = score_sentences(top, qvec, q.text, embedder, settings.rrf_k, heads)
     passages = pack(sentences, index, settings, top_k, asked_kinds(q.text))
     if wants_latest(q.text):
         passages = newest_first(passages)

@@ -8,6 +8,7 @@ import re
 from collections.abc import Callable
 
 from .errors import RagError
+from .gate import key_terms
 from .question import cut
 from .types import Passage, byline
 
@@ -28,7 +29,7 @@ Rules:
 VERIFY = ("Check your answer. Is it stated in the passages, and does it answer exactly what the question asks "
           "(not a different figure, date or name)? Reply yes or no.")
 
-PASSAGE = '<passage n="{n}"{source}>\n{text}\n</passage>'
+PASSAGE = '<passage n="{n}"{source}{headline}>\n{text}\n</passage>'
 
 USER = """{passages}
 
@@ -39,7 +40,7 @@ _TAG = re.compile(r"</?\s*passage[^>]*>", re.I)
 
 def source_label(p: Passage) -> str:
     """` source="outlet, date"` when the article has either, else nothing.
-    No title: it cost ~18 tokens a passage (a second of prompt reading per
+    No title (but see `headline_label`): it cost ~18 tokens a passage (a second of prompt reading per
     answer on 2 cores), often repeats the passage's first line, and the
     pipeline, not the model, names sources and finds conflicts."""
     label = byline(p.doc.outlet, p.doc.date)
@@ -50,16 +51,29 @@ def quote_attr(s: str) -> str:
     return s.replace('"', "'").replace("<", "(").replace(">", ")")
 
 
-def render_passages(passages: list[Passage]) -> str:
+def headline_label(p: Passage, terms: list[str]) -> str:
+    """` headline="..."` when the article's headline names something the
+    question asks about (`gate.key_terms`) that the passage itself does not
+    (an earnings table under "ACME CORP YEAR NET"): without it the model
+    cannot tell whose figures these are. Other passages go without, to keep
+    prompts short (`source_label`)."""
+    head = set(re.findall(r"[a-z0-9]+", (p.doc.title or "").lower().replace(".", "")))
+    have = set(re.findall(r"[a-z0-9]+", p.text.lower().replace(".", "")))
+    return f' headline="{quote_attr(p.doc.title)}"' if any(t in head and t not in have for t in terms) else ""
+
+
+def render_passages(passages: list[Passage], question: str = "") -> str:
     """Passages as delimited quoted material; text that imitates our tags is
     neutralized so an article cannot close its own quote."""
-    return "\n".join(PASSAGE.format(n=p.n, source=source_label(p), text=_TAG.sub(" ", p.text)) for p in passages)
+    terms = key_terms(question) if question else []
+    return "\n".join(PASSAGE.format(n=p.n, source=source_label(p), headline=headline_label(p, terms),
+                                    text=_TAG.sub(" ", p.text)) for p in passages)
 
 
 def messages(question: str, passages: list[Passage]) -> list[dict]:
     return [
         {"role": "system", "content": SYSTEM},
-        {"role": "user", "content": USER.format(passages=render_passages(passages), question=question)},
+        {"role": "user", "content": USER.format(passages=render_passages(passages, question), question=question)},
     ]
 
 

@@ -14,7 +14,7 @@ from .embed import Embedder
 from .lexicon import LATEST
 from .settings import Settings
 from .store import Index
-from .text import content_words, count_tokens, load_bm25s, split_sentences
+from .text import content_words, count_tokens, lexical_words, load_bm25s, split_sentences
 from .types import Hit, Passage
 
 
@@ -81,9 +81,10 @@ class Sentence:
 
 
 def score_sentences(hits: list[Hit], qvec: np.ndarray, question: str, embedder: Embedder,
-                    rrf_k: int = 60) -> list[Sentence]:
+                    rrf_k: int = 60, headlines: dict[str, str] | None = None) -> list[Sentence]:
     """Every sentence of the hits, ranked by RRF of dense and BM25 rankings
-    over the sentences themselves; duplicates from overlapping chunks once.
+    over the sentences themselves (BM25 reading each with its article's
+    headline, `lexical_words`); duplicates from overlapping chunks once.
     Sentence vectors come from the index (`IndexedHit`); only hits without
     them (an index of an older format) have their sentences embedded."""
     bm25s = load_bm25s()
@@ -108,7 +109,8 @@ def score_sentences(hits: list[Hit], qvec: np.ndarray, question: str, embedder: 
     dense = np.stack(stored) @ qvec
     rankings = [list(np.argsort(-dense))]
     bm = bm25s.BM25()
-    bm.index([content_words(s) or ["_"] for s, _, _ in items], show_progress=False)
+    heads = headlines or {}
+    bm.index([lexical_words(s, heads.get(h.chunk.doc_id, "")) or ["_"] for s, h, _ in items], show_progress=False)
     lex = bm25_scores(bm, content_words(question))
     if lex is not None:
         rankings.append([i for i in np.argsort(-lex) if lex[i] > 0])

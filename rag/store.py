@@ -35,10 +35,11 @@ import numpy as np
 from .errors import DiskFull, IndexCorrupt, IndexMismatch, IndexMissing, IndexUnwritable
 from .fileutil import sha256_file, sha256_if_file
 from .progress import progress_bar, status
-from .text import content_words, load_bm25s
+from .text import lexical_words, load_bm25s
 from .types import Chunk, Document
 
 FORMAT_VERSION = 3  # 2: sentence vectors stored with the index; 3: read in their chunk's context (late chunking)
+LEXICAL = "headline+text"  # what BM25 reads of a chunk (text.lexical_words); another value: BM25 rebuilt, vectors kept
 REBUILD_HINT = "rebuild it with `rag index --rebuild`"
 FLAT_MAX = 50_000  # up to this many vectors, exact search (~5 ms a question); above, IVF
 IVF_TRAIN_PER_LIST = 40  # k-means sample per list (FAISS wants at least 39)
@@ -54,7 +55,7 @@ def corpus_hash(docs: list[Document]) -> str:
 def params(embedder_id: str, dim: int, chunk_tokens: int, chunk_overlap: int) -> dict:
     """Everything that changes the index's contents besides the corpus."""
     return {"format_version": FORMAT_VERSION, "embedder": embedder_id, "dim": dim,
-            "chunk_tokens": chunk_tokens, "chunk_overlap": chunk_overlap}
+            "chunk_tokens": chunk_tokens, "chunk_overlap": chunk_overlap, "lexical": LEXICAL}
 
 
 def ivf_lists(n: int) -> int:
@@ -313,11 +314,11 @@ def _write_version(tmp: Path, docs: list[Document], chunks: list[Chunk], vectors
     faiss.write_index(make_faiss(vectors), str(tmp / "vectors.faiss"))
     if chunks:
         progress("building BM25 index")
-        bm25 = bm25s.BM25()
-        bm25.index([content_words(c.text) or ["_"] for c in chunks], show_progress=False)
+        bm25, titles = bm25s.BM25(), {d.id: d.title or "" for d in docs}
+        bm25.index([lexical_words(c.text, titles.get(c.doc_id, "")) or ["_"] for c in chunks], show_progress=False)
         bm25.save(str(tmp / "bm25"))
     files = {str(f.relative_to(tmp)): sha256_file(f) for f in sorted(tmp.rglob("*")) if f.is_file()}
-    manifest = {**p, "corpus_hash": corpus_hash(docs), "n_docs": len(docs), "n_chunks": len(chunks),
+    manifest = {**p, "lexical": LEXICAL, "corpus_hash": corpus_hash(docs), "n_docs": len(docs), "n_chunks": len(chunks),
                 "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "files": files}
     (tmp / "manifest.json").write_text(json.dumps(manifest, indent=1), "utf-8")
     for f in tmp.rglob("*"):

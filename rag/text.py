@@ -137,6 +137,18 @@ def content_words(text: str) -> list[str]:
     return _stemmer().stemWords(ws)
 
 
+def lexical_words(text: str, headline: str = "") -> list[str]:
+    """What BM25 reads of a passage: its headline's content words and its
+    own. A news story's subject is often only in its headline (an earnings
+    table under "ACME CORP YEAR NET" never names Acme), so a passage is found
+    by the names its article is about.
+
+    >>> lexical_words("Sales 33.0 mln vs 29.1 mln", "ACME CORP YEAR NET")
+    ['acm', 'corp', 'year', 'net', 'sale', '33.0', 'mln', 'vs', '29.1', 'mln']
+    """
+    return content_words(f"{headline}\n{text}" if headline else text)
+
+
 def load_bm25s():
     """The bm25s module, its logger put back to WARNING: bm25s sets it to
     DEBUG, so once anything had configured the root logger (onnxruntime's

@@ -117,7 +117,8 @@ def test_article_markup_is_inert_in_every_face(hostile):
         check_contract(j, idx)
         assert "planted" in {c["doc_id"] for c in j["citations"]}, j["answer"]
         assert_inert(j["answer"])
-        assert j["citations"][-1]["title"].startswith("<img")  # JSON data fields stay as written (module doc)
+        planted = next(c for c in j["citations"] if c["doc_id"] == "planted")
+        assert planted["title"].startswith("<img")  # JSON data fields stay as written (module doc)
         assert_inert(render_answer(j, turn=1).replace("127.0.0.1:9", ""))  # the page escapes the rest
 
         events = client.post("/ask/stream", json={"question": q}).text

@@ -37,7 +37,7 @@ TARIFF_Q = "What did the United States cut tariffs on Chinese goods to?"
 CALL_Q = "How long was the phone call between President Trump and President Xi?"
 OFF_TOPIC = ["What is the best recipe for chocolate cake?", "How do knitting needles differ in size?",
              "Which violin sonata did Mozart write first?"]
-PASSAGE_RX = re.compile(r'<passage n="(\d+)"(?: source="[^"]*")?>\n(.*?)\n</passage>', re.S)
+PASSAGE_RX = re.compile(r'<passage n="(\d+)"(?: source="[^"]*")?(?: headline="[^"]*")?>\n(.*?)\n</passage>', re.S)
 
 
 def passage_with(messages: list[dict], needle: str) -> int | None:
@@ -240,3 +240,21 @@ def test_every_cited_chunk_is_among_the_listed_passages(tmp_path):
     assert [c["doc_id"] for c in j["citations"]] == ["harbor"]
     listed = {p["chunk_id"] for p in j["passages"]}
     assert all(c["chunk_id"] in listed for c in j["citations"])
+
+
+def test_a_passage_gets_its_headline_only_when_that_names_what_the_passage_does_not():
+    """An earnings table under "ACME CORP <ACME> YEAR NET" never names Acme:
+    asked about Acme, the model is shown the headline (quoted as data, its
+    angle brackets made inert); a passage that names it, or a question that
+    does not ask about it, costs no headline tokens."""
+    from rag.types import Chunk, Document, Passage
+
+    doc = Document("acme", "", "h", 'ACME CORP <ACME> YEAR "NET"', outlet="Reuters", date="1987-03-02")
+    table = Passage(1, Chunk("c1", "acme", "", 0, 0), doc, "Sales 33.0 mln vs 29.1 mln.", 0.8)
+    named = Passage(2, Chunk("c2", "acme", "", 1, 0), doc, "Acme Corp said sales rose.", 0.7)
+    text = prompts.render_passages([table, named], "What were Acme Corp's sales for the year?")
+    assert text.count("headline=") == 1
+    assert '<passage n="1" source="Reuters, 1987-03-02" headline="ACME CORP (ACME) YEAR \'NET\'">' in text
+    assert "headline=" not in prompts.render_passages([table], "What were the sales for the year?")
+    found = PASSAGE_RX.findall(text)
+    assert [t for _, t in found] == [table.text, named.text]

@@ -223,3 +223,41 @@ def test_a_file_gone_or_not_a_file_has_no_checksum_and_no_error(tmp_path):
     (tmp_path / "f").write_text("x")
     assert sha256_if_file(tmp_path / "f") == sha256_file(tmp_path / "f")
     assert sha256_if_file(tmp_path / "gone") is None and sha256_if_file(tmp_path) is None
+
+
+HEADLINED = ("ACME CORP <ACME> YEAR NET\n\n"  # an earnings table: the company is named only in its headline
+             "Shr 73 cts vs 58 cts. Net 1,101,000 vs 901,000. Sales 33.0 mln vs 29.1 mln.\n")
+
+
+def test_bm25_reads_each_chunk_with_its_headline(index, settings, embedder, tmp_path):
+    from rag.retrieve import bm25_scores
+    from rag.text import content_words
+
+    idx, _, _ = indexing.ingest(settings, embedder, [write_articles(tmp_path / "more", {"acme.txt": HEADLINED})])
+    scores = bm25_scores(idx.bm25, content_words("Acme Corp"))
+    assert scores is not None and idx.chunks[int(np.argmax(scores))].doc_id == "acme"
+
+
+def test_a_change_of_what_bm25_reads_rebuilds_it_without_embedding(index, settings, embedder, monkeypatch):
+    """An index built before BM25 read headlines (its manifest says another
+    `lexical`) is rebuilt on first use, from its own vectors: nothing is
+    embedded again, and the new BM25 is in place."""
+    monkeypatch.setattr(store, "LEXICAL", "text")
+    indexing.rebuild(settings, embedder)
+    assert store.Index.load(settings.index_dir).manifest["lexical"] == "text"
+    monkeypatch.undo()
+    embedder.calls.clear()
+    idx = indexing.ensure(settings, embedder)
+    assert idx.manifest["lexical"] == store.LEXICAL
+    assert embedder.calls == []
+    assert [c.id for c in idx.chunks] == [c.id for c in index.chunks]
+    assert np.array_equal(idx.vectors, index.vectors)
+
+
+def test_deleting_from_an_index_of_another_lexical_gives_todays_bm25(index, settings, embedder, monkeypatch):
+    monkeypatch.setattr(store, "LEXICAL", "text")
+    indexing.rebuild(settings, embedder)
+    monkeypatch.undo()
+    idx, gone = indexing.delete(settings, ["storm"])
+    assert gone == ["storm"] and idx.manifest["lexical"] == store.LEXICAL
+    assert store.Index.load(settings.index_dir, expect(settings)).manifest["n_docs"] == 2
