@@ -8,7 +8,7 @@ import re
 
 from . import facts as F
 from .asked import asked_kinds
-from .gate import same_stem
+from .gate import name_words, same_stem
 from .lexicon import CHANGE_BY, QUALIFIERS
 from .text import content_words, inert, split_sentences
 from .types import Conflict, Passage, byline
@@ -156,8 +156,7 @@ def mentions(sentence: str, names: list[str]) -> bool:
     >>> mentions("Chilean GDP grew 5.7 pct.", ["chile"]), mentions("GDP grew 1.7 pct.", ["chile"])
     (True, False)
     """
-    words = set(re.findall(r"[a-z0-9]+", sentence.lower().replace(".", "")))
-    return not names or any(same_stem(n, w) for n in names for w in words)
+    return not names or any(same_stem(n, w) for n in names for w in name_words(sentence))
 
 
 def anchored(found: list[Conflict], answer: str) -> list[Conflict]:

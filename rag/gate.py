@@ -47,6 +47,15 @@ def same_stem(a: str, b: str) -> bool:
     return a == b or (n >= STEM_MIN_SHARED and n >= STEM_MIN_SHARE * min(len(a), len(b)))
 
 
+def name_words(text: str) -> set[str]:
+    """The lower-cased words a name is looked for among; "U.S." reads as "us".
+
+    >>> sorted(name_words("U.S. tariffs, 30%"))
+    ['30', 'tariffs', 'us']
+    """
+    return set(re.findall(r"[a-z0-9]+", text.lower().replace(".", "")))
+
+
 def key_terms(question: str) -> list[str]:
     """What a question is specifically about: its names (capitalized words
     past the first, acronyms) and years. "U.S." reads as "us".
@@ -76,8 +85,7 @@ def gate(question: str, passages: list[Passage], settings: Settings) -> Gate:
     if rel < settings.min_relevance:
         return Gate(False, rel, [], "no passage is about the question")
     raw = articles_text(passages)
-    text = raw.lower().replace(".", "")
-    have = set(re.findall(r"[a-z0-9]+", text))
+    have = name_words(raw)
     for group in ALIASES:  # one country's several names: any found stands for all
         if group & have:
             have |= group

@@ -111,15 +111,15 @@ def build(settings: Settings, embedder: Embedder, docs: list[Document],
 def _stored(settings: Settings, embedder: Embedder) -> tuple[store.Index | None, list[Document], store.Index | None]:
     """The current index if it matches these settings, its documents
     (readable even from a mismatched index, so a rebuild loses nothing), and
-    the index whose vectors a build may reuse: a mismatched one too when
-    what differs does not change a vector (`VECTORLESS`)."""
+    a mismatched index whose vectors a build may still reuse, because what
+    differs changes no vector (`VECTORLESS`)."""
     root = settings.index_dir
     if not store.exists(root):
         return None, [], None
     want = index_params(settings, embedder)
     try:
         idx = store.Index.load(root, want)
-        return idx, list(idx.docs.values()), idx
+        return idx, list(idx.docs.values()), None
     except IndexMismatch:
         idx = store.Index.load(root)
         same = all(idx.manifest.get(k) == v for k, v in want.items() if k not in VECTORLESS)
@@ -137,7 +137,7 @@ def ingest(settings: Settings, embedder: Embedder, paths: list[Path], replace: b
     if not report.documents:  # nothing readable: refuse before touching the index
         raise InputError(nothing_read(paths, report))
     with store.write_lock(settings.index_dir):
-        current, docs, reuse = _stored(settings, embedder)
+        current, docs, kept = _stored(settings, embedder)
         have = {d.content_hash for d in docs}
         ids = {d.id for d in docs}
         added = []
@@ -159,7 +159,7 @@ def ingest(settings: Settings, embedder: Embedder, paths: list[Path], replace: b
             _check_chunks(settings, added, max_chunks)
         if not added and current is not None:
             return current, report, 0
-        return build(settings, embedder, docs, reuse=reuse), report, len(added)
+        return build(settings, embedder, docs, reuse=current if current is not None else kept), report, len(added)
 
 
 def _check_chunks(settings: Settings, docs: list[Document], limit: int) -> None:
@@ -188,13 +188,12 @@ def rebuild(settings: Settings, embedder: Embedder, paths: list[Path] | None = N
     (falling back to the shipped seeds)."""
     with store.write_lock(settings.index_dir):
         docs: list[Document] = []
-        reuse = None
+        kept = None
         if paths:
             docs = load_paths(paths, settings.max_file_bytes).documents
         else:
             try:
-                current, docs, reuse = _stored(settings, embedder)
-                reuse = reuse if current is None else None  # only a settings change that keeps vectors
+                _, docs, kept = _stored(settings, embedder)  # a rebuild re-embeds, unless only `VECTORLESS` changed
             except IndexCorrupt:  # keep the articles when their own file is intact
                 docs = store.stored_documents(settings.index_dir)
                 status_note(f"the damaged index's articles: {len(docs)} recovered" if docs else
@@ -203,7 +202,7 @@ def rebuild(settings: Settings, embedder: Embedder, paths: list[Path] | None = N
                 docs = load_paths([settings.seeds_dir], settings.max_file_bytes).documents
         if not docs:
             raise InputError("nothing to index; add articles with `rag ingest PATH`.")
-        return build(settings, embedder, docs, reuse)
+        return build(settings, embedder, docs, reuse=kept)
 
 
 def ensure(settings: Settings, embedder: Embedder) -> store.Index:

@@ -8,7 +8,7 @@ import re
 from collections.abc import Callable
 
 from .errors import RagError
-from .gate import key_terms
+from .gate import key_terms, name_words
 from .question import cut
 from .types import Passage, byline
 
@@ -57,8 +57,7 @@ def headline_label(p: Passage, terms: list[str]) -> str:
     (an earnings table under "ACME CORP YEAR NET"): without it the model
     cannot tell whose figures these are. Other passages go without, to keep
     prompts short (`source_label`)."""
-    head = set(re.findall(r"[a-z0-9]+", (p.doc.title or "").lower().replace(".", "")))
-    have = set(re.findall(r"[a-z0-9]+", p.text.lower().replace(".", "")))
+    head, have = name_words(p.doc.title or ""), name_words(p.text)
     return f' headline="{quote_attr(p.doc.title)}"' if any(t in head and t not in have for t in terms) else ""
 
 

@@ -318,7 +318,7 @@ def _write_version(tmp: Path, docs: list[Document], chunks: list[Chunk], vectors
         bm25.index([lexical_words(c.text, titles.get(c.doc_id, "")) or ["_"] for c in chunks], show_progress=False)
         bm25.save(str(tmp / "bm25"))
     files = {str(f.relative_to(tmp)): sha256_file(f) for f in sorted(tmp.rglob("*")) if f.is_file()}
-    manifest = {**p, "lexical": LEXICAL, "corpus_hash": corpus_hash(docs), "n_docs": len(docs), "n_chunks": len(chunks),
+    manifest = {**p, "corpus_hash": corpus_hash(docs), "n_docs": len(docs), "n_chunks": len(chunks),
                 "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "files": files}
     (tmp / "manifest.json").write_text(json.dumps(manifest, indent=1), "utf-8")
     for f in tmp.rglob("*"):
