@@ -220,7 +220,9 @@ def evaluate(settings, gold_set: str = "seeds", split: str | None = None, limit:
                      for r in systems[llm.id] if failed(r)],
         "items": [{"id": r.item["id"], "decided_by": decided_by(r.out),
                    **{k: r.out[k] for k in ("answer", "abstained", "mode", "relevance", "confidence", "timings_ms", "prompt_tokens", "notes", "raw")
-                      if k in r.out}}
+                      if k in r.out},
+                   "conflicts": [[{k: v.get(k) for k in ("value", "n", "doc_id", "date", "quote")} for v in c["values"]]
+                                 for c in r.out.get("conflicts", [])]}
                   for r in systems[llm.id]],
     }
     out_dir = out_dir or HERE / "reports" / f"{gold_set}-{settings.model.replace('/', '_')}"

@@ -8,8 +8,8 @@ import re
 
 from . import facts as F
 from .asked import asked_kinds
-from .gate import name_words, same_stem
-from .lexicon import CHANGE_BY, QUALIFIERS
+from .gate import holds_name, name_words, names_held, same_stem
+from .lexicon import CHANGE_BY, QUALIFIERS, RELATIVE_YEARS
 from .text import content_words, inert, split_sentences
 from .types import Conflict, Passage, byline
 
@@ -18,11 +18,14 @@ QUALIFIER_WINDOW = 14  # characters before a value searched for its qualifier ("
 MIN_VERSIONS = 2  # a disagreement needs two articles and two values
 MAX_SPREAD = 10  # values further apart than this factor measure different things (a total and a part)
 MIN_SHARED = 0.5  # share of the best version's question words a far version must hold (find's `spread`)
+TIME_REACH = 50  # characters around a value searched for the year it is of ("1,500 cars in 1986")
 UNIT_REACH = 3  # words after a count searched for what it counts
 SCALE_WORDS = {"mln", "bln", "million", "billion", "thousand", "hundred"}  # between a count and its unit ("16 mln bpd")
 _RANGE_END = re.compile(r"^\s*(?:and|to|or|-)\s*[\d.,]+\d")  # the other end of a range
 _SPELLED = re.compile(r"^\s*(?:(?:" + "|".join(SCALE_WORDS) + r")\s+)?(?P<words>(?:[A-Za-z]+\s+){2,4})\((?P<short>[A-Za-z]{2,5})\)")
 
+_RELATIVE = re.compile(r"\b(?:" + "|".join(map(re.escape, RELATIVE_YEARS)) + r")\b", re.I)
+_YEAR_AFTER = re.compile(r"^,?\s*\d{4}\b")  # "January 1986": the month's own year is written
 _QUAL = re.compile(r"(?:\b(?:" + "|".join(QUALIFIERS) + r")\s+)$", re.I)
 _CHANGE = re.compile(r"\b(?:" + "|".join(CHANGE_BY) + r")\s+(?:(?:" + "|".join(QUALIFIERS) + r")\s+)?$", re.I)
 
@@ -159,16 +162,94 @@ def mentions(sentence: str, names: list[str]) -> bool:
     return not names or any(same_stem(n, w) for n in names for w in name_words(sentence))
 
 
-def anchored(found: list[Conflict], answer: str) -> list[Conflict]:
+def anchored(found: list[Conflict], answer: str, question: str = "") -> list[Conflict]:
     """The disagreements about what the answer states: those listing a value
-    the answer gives. Others measure something the answer is not about.
+    the answer gives, kept with the versions that are figures of the same
+    thing as that one (`same_thing`). Others measure something the answer
+    is not about.
 
     >>> c = Conflict("pct", [{"value": "30%"}, {"value": "over 40%"}])
     >>> len(anchored([c], "Tariffs were cut to 30% [1].")), len(anchored([c], "Talks resume in May [1]."))
     (1, 0)
     """
     said = set(F.values(answer))
-    return [c for c in found if any(set(F.values(v["value"])) & said for v in c.values)]
+    named = [f.value for f in F.names(question)] + [f.value for f in [F.leading_name(question)] if f]
+    out = []
+    for c in found:
+        anchor = next((v for v in c.values if set(F.values(v["value"])) & said), None)
+        if anchor is None:
+            continue
+        kept = [v for v in c.values if v is anchor or same_thing(anchor, v, named)]
+        if len({v["value"] for v in kept}) >= MIN_VERSIONS:
+            out.append(Conflict(kind=c.kind, values=kept))
+    return out
+
+
+def same_thing(a: dict, b: dict, named: list[str]) -> bool:
+    """Is version `b` a figure of what version `a` is of: not of another
+    year (`year_of`), and naming each of the question's `named` things that
+    `a` names (in its sentence or its article's headline)? A loan to U.K.
+    banks and a loan from anyone, or 1986's sales and this year's target,
+    are different quantities, not two accounts of one.
+
+    >>> a = {"value": "8.5 billion dlrs", "quote": "Brazil owes U.K. banks 8.5 billion dlrs.", "date": "1987-03-02"}
+    >>> b = {"value": "11 billion dlrs", "quote": "Brazil got 11 billion dlrs in loans.", "date": "1987-03-02"}
+    >>> same_thing(a, b, ["brazil", "british"]), same_thing(a, b, ["brazil"])
+    (False, True)
+    """
+    ya, yb = year_of(a), year_of(b)
+    if ya is not None and yb is not None and ya != yb:
+        return False
+    have_a = names_held((a.get("quote") or "") + " " + (a.get("title") or ""))
+    have_b = names_held((b.get("quote") or "") + " " + (b.get("title") or ""))
+    return all(holds_name(n, have_b) for n in named if holds_name(n, have_a))
+
+
+def _gap(i: int, j: int, k: int, m: int) -> int:
+    """Characters between the spans [i, j) and [k, m) (0 when they touch)."""
+    return max(0, k - j, i - m)
+
+
+def year_of(version: dict) -> int | None:
+    """The year a version's value is of: the nearest year written within
+    TIME_REACH characters of it in its sentence, as a number ("in 1986"),
+    a month (of the story's year, or the year before for a later month) or
+    words counted from the story's date ("this year", `lexicon.RELATIVE_YEARS`).
+    None when no year is written near it.
+
+    >>> year_of({"value": "8,000", "quote": "GM hopes to sell 8,000 cars in Europe this year.", "date": "1987-03-03"})
+    1987
+    >>> year_of({"value": "1,500", "quote": "That is up from 1986 when GM sold 1,500 cars.", "date": "1987-03-04"})
+    1986
+    >>> year_of({"value": "3.0 pct", "quote": "Unemployment rose to 3.0 pct in December.", "date": "1987-03-02"})
+    1986
+    >>> year_of({"value": "33.0 mln", "quote": "Sales were 33.0 mln vs 29.1 mln.", "date": "1987-03-04"}) is None
+    True
+    """
+    x, own = version.get("quote") or "", F.values(version["value"])
+    i = x.find(own[0].surface) if own else -1
+    if i < 0:
+        return None
+    j = i + len(own[0].surface)
+    date = version.get("date") or ""
+    story = int(date[:4]) if date[:4].isdigit() else None
+    month = int(date[5:7]) if date[5:7].isdigit() else 12
+    found = []  # (characters away, year)
+    for f in F.values(x):
+        k = x.find(f.surface)
+        m = k + len(f.surface)
+        if k < 0 or _gap(i, j, k, m) == 0:
+            continue  # the value itself
+        if f.kind == "year":
+            found.append((_gap(i, j, k, m), int(f.value)))
+        elif f.kind in ("month", "date") and story and not _YEAR_AFTER.match(x[m:]):
+            of = f.value if f.kind == "month" else int(str(f.value).split("-")[0])
+            found.append((_gap(i, j, k, m), story if of <= month else story - 1))
+    if story:
+        found += [(_gap(i, j, r.start(), r.end()), story + RELATIVE_YEARS[r.group(0).lower()])
+                  for r in _RELATIVE.finditer(x)]
+    near = [v for v in found if v[0] <= TIME_REACH]
+    return min(near)[1] if near else None
 
 
 def unit_after(sentence: str, f: F.Fact) -> str:

@@ -116,7 +116,7 @@ def quantities(text: str) -> list[Fact]:
             kind = "pct"
         elif end.group("cur") or end.group("dollars"):
             kind = "money"
-        elif not scale and value.is_integer() and int(value) in YEARS:
+        elif not scale and value.is_integer() and int(value) in YEARS and "," not in m.group("num"):  # "2,000" is a count
             kind = "year"
         else:
             kind = "num"

@@ -56,6 +56,26 @@ def name_words(text: str) -> set[str]:
     return set(re.findall(r"[a-z0-9]+", text.lower().replace(".", "")))
 
 
+def names_held(text: str) -> set[str]:
+    """The words a text names things by, with each country's other names
+    (`lexicon.ALIASES`) and the initialisms of its spelled-out names
+    ("US Department of Agriculture" -> "usda").
+
+    >>> sorted(names_held("Brazil owes U.K. banks"))
+    ['banks', 'brazil', 'britain', 'british', 'owes', 'uk']
+    """
+    have = name_words(text)
+    for group in ALIASES:  # one country's several names: any found stands for all
+        if group & have:
+            have |= group
+    return have | initialisms(text)
+
+
+def holds_name(name: str, have: set[str]) -> bool:
+    """Is a name among these words, up to its ending (`same_stem`)?"""
+    return any(same_stem(name, w) for w in have)
+
+
 def key_terms(question: str) -> list[str]:
     """What a question is specifically about: its names (capitalized words
     past the first, acronyms) and years. "U.S." reads as "us".
@@ -85,15 +105,11 @@ def gate(question: str, passages: list[Passage], settings: Settings) -> Gate:
     if rel < settings.min_relevance:
         return Gate(False, rel, [], "no passage is about the question")
     raw = articles_text(passages)
-    have = name_words(raw)
-    for group in ALIASES:  # one country's several names: any found stands for all
-        if group & have:
-            have |= group
-    have |= initialisms(raw)  # "US Department of Agriculture" -> "usda"
+    have = names_held(raw)
     # a name spelled out in the question and abbreviated in the articles: "United Nations" / "UN"
     spelled = {w for run in re.findall(r"[A-Z][a-z]+(?: (?:of |and )?[A-Z][a-z]+)+", question)
                if "".join(x[0] for x in run.split() if x[0].isupper()).lower() in have for w in run.lower().split()}
-    missing = [t for t in key_terms(question) if t not in spelled and not any(same_stem(t, w) for w in have)]
+    missing = [t for t in key_terms(question) if t not in spelled and not holds_name(t, have)]
     if missing:
         return Gate(False, rel, missing, "the articles found do not mention " + ", ".join(missing))
     return Gate(True, rel, [])

@@ -85,3 +85,11 @@ ALIASES: list[frozenset[str]] = [
     frozenset({"uk", "britain", "british"}),
     frozenset({"ussr", "soviet", "soviets"}),
 ]
+
+# Words placing a figure in a year counted from the story's own date ("sales
+# this year", "output last year"): two stories' figures for different years
+# are different quantities, not a disagreement. Source: English temporal
+# deixis (the adverbial phrases of year reference).
+RELATIVE_YEARS = {"this year": 0, "the current year": 0, "this season": 0, "last year": -1,
+                  "the previous year": -1, "the prior year": -1, "a year earlier": -1, "a year ago": -1,
+                  "last season": -1, "next year": 1, "the coming year": 1, "next season": 1}

@@ -215,7 +215,7 @@ def answer(question: str | Question, index: Index, embedder: Embedder, llm: LLM 
         checked = typed(confirm(check(draft, ev.passages, settings), draft, llm, settings), q.text, settings)
     if g.ok and not checked.claims:
         checked = fall_back(ev, settings, checked.removed, checked.confidence)
-    found = conflicts.anchored(found, " ".join(c.text for c in checked.claims))
+    found = conflicts.anchored(found, " ".join(c.text for c in checked.claims), q.text)
     clock.mark("generate")
     return assemble(ev, g, draft, checked, found, clock, llm, embedder)
 

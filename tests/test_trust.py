@@ -124,6 +124,23 @@ def test_a_disagreement_is_one_quantity_newest_first_and_about_the_answer():
     assert len(conflicts.find(rate, levels, None, 0.12)) == 1
 
 
+def test_versions_of_another_year_or_without_the_answers_names_are_not_a_disagreement():
+    q = "How many cars did GM sell in Europe?"
+    then = passage(1, "a", "That is a jump from 1986, when GM sold 1,500 cars in Europe.", "1987-03-04")
+    target = passage(2, "b", "GM hopes to sell 8,000 cars in Europe this year.", "1987-03-03")
+    [c] = conflicts.find(q, [then, target], None, 0.12)
+    assert conflicts.anchored([c], "GM sold 1,500 cars [1].", q) == []  # 1986's sales, this year's target
+    again = passage(2, "b", "GM sold 2,000 cars in Europe in 1986, a later count said.", "1987-03-05")
+    [c] = conflicts.find(q, [then, again], None, 0.12)
+    assert len(conflicts.anchored([c], "GM sold 1,500 cars [1].", q)) == 1  # one year, two counts
+    q = "How much does Brazil owe British banks?"
+    uk = passage(1, "a", "Brazil owes U.K. banks 8.5 billion dlrs.", "1987-03-02")
+    any_bank = passage(2, "b", "Brazil got 11 billion dlrs in loans.", "1987-03-02")
+    [c] = conflicts.find(q, [uk, any_bank], None, 0.12)
+    assert conflicts.anchored([c], "8.5 billion dlrs [1].", q) == []  # what the answer is of names U.K. banks
+    assert len(conflicts.anchored([c], "11 billion dlrs [2].", q)) == 1  # the wider figure may have a part
+
+
 def test_one_very_close_article_does_not_put_the_others_out_of_reach():
     q = "What tariff rate applies to Chinese goods?"
     ps = [passage(1, "planted", "The tariff rate on Chinese goods is now 99%.", relevance=0.9),
