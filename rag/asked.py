@@ -8,9 +8,13 @@ from __future__ import annotations
 
 import re
 
-from .facts import Fact, leading_name, names, values
-from .lexicon import ASKED_FORMS, MONEY_NOUNS, WANTS_NAME
+from .facts import Fact, leading_name, matches, names, values
+from .lexicon import ASKED_FORMS, COMPARISON_BASE, MONEY_NOUNS, WANTS_NAME
 
+TIME_KINDS = {"year", "month", "date"}
+TIME_REACH = 50  # characters around a value searched for the time it is of ("3.0 pct in January")
+
+_COMPARED = re.compile(r"\b(?:" + "|".join(COMPARISON_BASE) + r")\s+(?:the\s+)?$", re.I)
 _FORMS = [(re.compile(rx, re.I), kinds) for rx, kinds in ASKED_FORMS]
 _NAME = re.compile(WANTS_NAME, re.I)
 _MONEY = re.compile(MONEY_NOUNS, re.I)
@@ -79,13 +83,57 @@ def elsewhen(text: str, question: str) -> bool:
     >>> elsewhen("It fell to 150 yen in January.", "What was the low in January 1987?")
     False
     """
-    asked, said = values(question), values(text)
+    return _other_time(values(question), values(text))
+
+
+def _other_time(asked: list[Fact], said: list[Fact]) -> bool:
+    """Do the `said` times hold one of a kind the `asked` ones have, and
+    none of that kind that is asked?"""
     for kind in ("year", "month", "date"):
         q = {f for f in asked if f.kind == kind}
         t = {f for f in said if f.kind == kind}
         if q and t and not q & t:
             return True
     return False
+
+
+def placed_elsewhen(claim: str, passage: str, question: str) -> bool:
+    """Does the passage place the claim's figures at another time than the
+    question's: every place it gives one of them has, within TIME_REACH
+    characters in its sentence, a year, month or day of a kind the question
+    gives, and none of them the question's (`elsewhen`)? The model may drop
+    the time its passage gives: "3.0% [1]" from "3.0 pct in January" does
+    not answer a question on February.
+
+    >>> q = "What was the jobless rate in February 1987?"
+    >>> placed_elsewhen("3.0% [1]", "The rate rose to 3.0 pct in January. It was 2.9 pct in December.", q)
+    True
+    >>> placed_elsewhen("3.0%", "The rate rose to 3.0 pct in February, after 2.9 pct in January.", q)
+    False
+    >>> placed_elsewhen("3.0%", "The jobless rate was 3.0 pct, the agency said.", q)
+    False
+    >>> placed_elsewhen("3.1%", "Growth for the year was 3.1 pct, down from 1985's four pct.", "How much did GDP grow in 1986?")
+    False
+    """
+    from .text import split_sentences
+
+    said = [f for f in values(claim) if f.kind not in TIME_KINDS]
+    if not said:
+        return False
+    places = []  # the times near each place the passage gives one of the claim's figures
+    for sentence in split_sentences(passage):
+        for f in values(sentence):
+            i = sentence.find(f.surface)
+            if f.kind not in TIME_KINDS and i >= 0 and any(matches(c, {f}, sentence) for c in said):
+                places.append([t for t in values(sentence) if t.kind in TIME_KINDS and not _base(sentence, t)
+                               and abs(sentence.find(t.surface) - i) <= TIME_REACH + len(f.surface)])
+    asked = values(question)
+    return bool(places) and all(_other_time(asked, times) for times in places)
+
+
+def _base(sentence: str, t: Fact) -> bool:
+    """Is a time the base a figure is compared with ("down from 1985's")?"""
+    return _COMPARED.search(sentence[:max(sentence.find(t.surface), 0)]) is not None
 
 
 def answers(text: str, question: str, same_time: bool = True) -> bool:

@@ -93,3 +93,8 @@ ALIASES: list[frozenset[str]] = [
 RELATIVE_YEARS = {"this year": 0, "the current year": 0, "this season": 0, "last year": -1,
                   "the previous year": -1, "the prior year": -1, "a year earlier": -1, "a year ago": -1,
                   "last season": -1, "next year": 1, "the coming year": 1, "next season": 1}
+
+# Words before a time that make it the base a figure is compared with, not
+# the figure's own time ("3.1 pct, down from 1985's four pct"; "up from
+# January"). Source: English prepositions of comparison.
+COMPARISON_BASE = ["from", "than", "since", "vs", "versus", "against"]

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from . import conflicts, fallback, prompts
-from .asked import answers, asked_kinds
+from .asked import answers, asked_kinds, placed_elsewhen
 from .embed import Embedder
 from .gate import Gate, gate
 from .llm import LLM
@@ -131,13 +131,17 @@ def confirm(checked: Checked, draft: Draft, llm: LLM, settings: Settings) -> Che
     return Checked([], checked.removed + dropped, "abstain", p)
 
 
-def typed(checked: Checked, question: str, settings: Settings) -> Checked:
+def typed(checked: Checked, question: str, settings: Settings, passages: list[Passage] = ()) -> Checked:
     """The answer must hold the kind of thing asked (an amount for "at what
     price", a name for "who"): a sentence its passage says, about the
     subject, without it answers nothing; nor may it give another time than
-    the question's (`asked.answers`)."""
+    the question's (`asked.answers`), nor figures its passages give for
+    another time (`asked.placed_elsewhen`)."""
     said = " ".join(c.text for c in checked.claims)
-    if not settings.typed_answers or not checked.claims or answers(said, question, settings.same_time):
+    by_n = {p.n: p.text for p in passages}
+    if not settings.typed_answers or not checked.claims or answers(said, question, settings.same_time) and not (
+            settings.same_time and any(placed_elsewhen(c.text, by_n[n], question)
+                                       for c in checked.claims for n in c.cited if n in by_n)):
         return checked
     dropped = [replace(c, supported=False, missing=["the kind of thing asked"]) for c in checked.claims]
     return Checked([], checked.removed + dropped, "abstain", checked.confidence)
@@ -212,7 +216,8 @@ def answer(question: str | Question, index: Index, embedder: Embedder, llm: LLM 
     draft, checked = None, Checked([])
     if g.ok and llm is not None:
         draft = generate(ev, llm, settings, on_token)
-        checked = typed(confirm(check(draft, ev.passages, settings), draft, llm, settings), q.text, settings)
+        checked = typed(confirm(check(draft, ev.passages, settings), draft, llm, settings), q.text, settings,
+                        ev.passages)
     if g.ok and not checked.claims:
         checked = fall_back(ev, settings, checked.removed, checked.confidence)
     found = conflicts.anchored(found, " ".join(c.text for c in checked.claims), q.text)

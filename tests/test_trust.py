@@ -74,6 +74,18 @@ def test_a_model_answer_without_the_kind_asked_is_dropped():
     assert typed(said, q, Settings(typed_answers=False)) == said
 
 
+def test_a_figure_its_passage_gives_for_another_time_does_not_answer():
+    q = "What was Japan's unemployment rate in February 1987?"
+    said = Checked([Claim("3.0%", [1], True, 1.0)], mode="llm")
+    january = passage(1, "a", "The jobless rate rose to a record 3.0 pct in January, the agency said.", "1987-03-02")
+    assert typed(said, q, Settings(), [january]).claims == []  # the model left out "in January"
+    february = passage(1, "a", "The jobless rate rose to 3.0 pct in February from 2.9 pct in January.", "1987-03-30")
+    assert typed(said, q, Settings(), [february]) == said
+    assert typed(said, q, Settings(same_time=False), [january]) == said
+    base = passage(1, "a", "Growth was 3.0 pct in the month, up from January's 2.9 pct.", "1987-03-30")
+    assert typed(said, q, Settings(), [base]) == said  # January is what it is compared with
+
+
 def test_a_sentence_at_another_time_does_not_answer():
     q = "How many cargoes did India buy at its March 4 tender?"
     assert elsewhen("India called a tender for four cargoes on March 11.", q)
