@@ -4,7 +4,7 @@ answer (another country, product or year) are caught by the question's names
 and years missing from the evidence.
 
 The names and years are looked for in the passages and their articles'
-titles and dates: a question carries context (the year, the company's
+titles, outlets and dates: a question carries context (the year, the company's
 name) that its answer's sentence leaves out but the story's headline and
 date hold. Not in the whole article body: a name mentioned anywhere in a
 long story (another country, another product) would let through the
@@ -88,11 +88,12 @@ def key_terms(question: str) -> list[str]:
 
 
 def articles_text(passages: list[Passage]) -> str:
-    """The passages, and the title and date's year of each article they
-    come from (each article once)."""
+    """The passages, and the title, outlet and date's year of each article
+    they come from (each article once): "the Reuter survey" is the
+    outlet's own story."""
     out = [p.text for p in passages]
     for doc in {p.doc.id: p.doc for p in passages}.values():
-        out += [doc.title or "", (doc.date or "")[:4]]
+        out += [doc.title or "", doc.outlet or "", (doc.date or "")[:4]]
     return " ".join(out)
 
 

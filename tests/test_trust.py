@@ -105,6 +105,9 @@ def test_the_gate_finds_the_questions_context_in_the_headline_and_date():
     assert gate(q, [p], Settings()).ok  # "Piedmont" in the headline, "1987" in the date
     # a name only somewhere in the body is not enough: the story may not be about it
     assert not gate("What share of its seats did Eastern fill in 1987?", [p], Settings()).ok
+    # the outlet is the story's own: "the Wire survey" is about this story, "the Post survey" is not
+    assert gate("According to the Wire survey, what share of seats did Piedmont Airlines fill?", [p], Settings()).ok
+    assert not gate("According to the Post survey, what share of seats did Piedmont Airlines fill?", [p], Settings()).ok
 
 
 def test_a_disagreement_is_one_quantity_newest_first_and_about_the_answer():
