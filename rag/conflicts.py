@@ -25,7 +25,8 @@ _RANGE_END = re.compile(r"^\s*(?:and|to|or|-)\s*[\d.,]+\d")  # the other end of 
 _SPELLED = re.compile(r"^\s*(?:(?:" + "|".join(SCALE_WORDS) + r")\s+)?(?P<words>(?:[A-Za-z]+\s+){2,4})\((?P<short>[A-Za-z]{2,5})\)")
 
 _RELATIVE = re.compile(r"\b(?:" + "|".join(map(re.escape, RELATIVE_YEARS)) + r")\b", re.I)
-_YEAR_AFTER = re.compile(r"^,?\s*\d{4}\b")  # "January 1986": the month's own year is written
+_YEAR_AFTER = re.compile(r"^,?\s*(\d{4})\b")  # "January 1986": the month's own year is written
+_MONTH_BEFORE = re.compile(r"\b(?:" + "|".join(F.MONTHS) + r")\.?(?:\s+\d{1,2})?,?\s*$", re.I)  # ... and read with it
 _QUAL = re.compile(r"(?:\b(?:" + "|".join(QUALIFIERS) + r")\s+)$", re.I)
 _CHANGE = re.compile(r"\b(?:" + "|".join(CHANGE_BY) + r")\s+(?:(?:" + "|".join(QUALIFIERS) + r")\s+)?$", re.I)
 
@@ -187,7 +188,7 @@ def anchored(found: list[Conflict], answer: str, question: str = "") -> list[Con
 
 def same_thing(a: dict, b: dict, named: list[str]) -> bool:
     """Is version `b` a figure of what version `a` is of: not of another
-    year (`year_of`), and naming each of the question's `named` things that
+    year or month (`time_of`), and naming each of the question's `named` things that
     `a` names (in its sentence or its article's headline)? A loan to U.K.
     banks and a loan from anyone, or 1986's sales and this year's target,
     are different quantities, not two accounts of one.
@@ -197,8 +198,8 @@ def same_thing(a: dict, b: dict, named: list[str]) -> bool:
     >>> same_thing(a, b, ["brazil", "british"]), same_thing(a, b, ["brazil"])
     (False, True)
     """
-    ya, yb = year_of(a), year_of(b)
-    if ya is not None and yb is not None and ya != yb:
+    ta, tb = time_of(a), time_of(b)
+    if ta and tb and (ta[0] != tb[0] or None not in (ta[1], tb[1]) and ta[1] != tb[1]):
         return False
     have_a = names_held((a.get("quote") or "") + " " + (a.get("title") or ""))
     have_b = names_held((b.get("quote") or "") + " " + (b.get("title") or ""))
@@ -210,20 +211,23 @@ def _gap(i: int, j: int, k: int, m: int) -> int:
     return max(0, k - j, i - m)
 
 
-def year_of(version: dict) -> int | None:
-    """The year a version's value is of: the nearest year written within
-    TIME_REACH characters of it in its sentence, as a number ("in 1986"),
-    a month (of the story's year, or the year before for a later month) or
-    words counted from the story's date ("this year", `lexicon.RELATIVE_YEARS`).
-    None when no year is written near it.
+def time_of(version: dict) -> tuple[int, int | None] | None:
+    """The year, and month where one is written, that a version's value is
+    of: the nearest time written within TIME_REACH characters of it in its
+    sentence, as a year ("in 1986"), a month (with its year, else of the
+    story's year, or the year before for a later month) or words counted
+    from the story's date ("this year", `lexicon.RELATIVE_YEARS`). None when
+    no time is written near it.
 
-    >>> year_of({"value": "8,000", "quote": "GM hopes to sell 8,000 cars in Europe this year.", "date": "1987-03-03"})
-    1987
-    >>> year_of({"value": "1,500", "quote": "That is up from 1986 when GM sold 1,500 cars.", "date": "1987-03-04"})
-    1986
-    >>> year_of({"value": "3.0 pct", "quote": "Unemployment rose to 3.0 pct in December.", "date": "1987-03-02"})
-    1986
-    >>> year_of({"value": "33.0 mln", "quote": "Sales were 33.0 mln vs 29.1 mln.", "date": "1987-03-04"}) is None
+    >>> time_of({"value": "8,000", "quote": "GM hopes to sell 8,000 cars in Europe this year.", "date": "1987-03-03"})
+    (1987, None)
+    >>> time_of({"value": "1,500", "quote": "That is up from 1986 when GM sold 1,500 cars.", "date": "1987-03-04"})
+    (1986, None)
+    >>> time_of({"value": "3.0 pct", "quote": "Unemployment rose to 3.0 pct in December.", "date": "1987-03-02"})
+    (1986, 12)
+    >>> time_of({"value": "16.1 mln", "quote": "Output was 16.1 mln bpd in February 1986.", "date": "1987-03-02"})
+    (1986, 2)
+    >>> time_of({"value": "33.0 mln", "quote": "Sales were 33.0 mln vs 29.1 mln.", "date": "1987-03-04"}) is None
     True
     """
     x, own = version.get("quote") or "", F.values(version["value"])
@@ -233,23 +237,26 @@ def year_of(version: dict) -> int | None:
     j = i + len(own[0].surface)
     date = version.get("date") or ""
     story = int(date[:4]) if date[:4].isdigit() else None
-    month = int(date[5:7]) if date[5:7].isdigit() else 12
-    found = []  # (characters away, year)
+    now = int(date[5:7]) if date[5:7].isdigit() else 12
+    found: list[tuple[int, tuple[int, int | None]]] = []  # (characters away, (year, month))
     for f in F.values(x):
         k = x.find(f.surface)
         m = k + len(f.surface)
         if k < 0 or _gap(i, j, k, m) == 0:
             continue  # the value itself
-        if f.kind == "year":
-            found.append((_gap(i, j, k, m), int(f.value)))
-        elif f.kind in ("month", "date") and story and not _YEAR_AFTER.match(x[m:]):
-            of = f.value if f.kind == "month" else int(str(f.value).split("-")[0])
-            found.append((_gap(i, j, k, m), story if of <= month else story - 1))
+        if f.kind == "year" and not _MONTH_BEFORE.search(x[:k]):
+            found.append((_gap(i, j, k, m), (int(f.value), None)))
+        elif f.kind in ("month", "date"):
+            month = f.value if f.kind == "month" else int(str(f.value).split("-")[0])
+            written = _YEAR_AFTER.match(x[m:])
+            year = int(written.group(1)) if written else story and (story if month <= now else story - 1)
+            if year:
+                found.append((_gap(i, j, k, m), (year, month)))
     if story:
-        found += [(_gap(i, j, r.start(), r.end()), story + RELATIVE_YEARS[r.group(0).lower()])
+        found += [(_gap(i, j, r.start(), r.end()), (story + RELATIVE_YEARS[r.group(0).lower()], None))
                   for r in _RELATIVE.finditer(x)]
     near = [v for v in found if v[0] <= TIME_REACH]
-    return min(near)[1] if near else None
+    return min(near, key=lambda v: v[0])[1] if near else None
 
 
 def unit_after(sentence: str, f: F.Fact) -> str:

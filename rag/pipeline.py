@@ -17,6 +17,7 @@ import numpy as np
 from . import conflicts, fallback, prompts
 from .asked import answers, asked_kinds, placed_elsewhen
 from .embed import Embedder
+from .facts import leading_name, names
 from .gate import Gate, gate
 from .llm import LLM
 from .question import Question, clean_question
@@ -82,7 +83,8 @@ def gather_evidence(q: Question, index: Index, embedder: Embedder, settings: Set
     top = hits[:settings.sentence_chunks]
     heads = {h.chunk.doc_id: index.docs[h.chunk.doc_id].title or "" for h in top if h.chunk.doc_id in index.docs}
     sentences = score_sentences(top, qvec, q.text, embedder, settings.rrf_k, heads)
-    passages = pack(sentences, index, settings, top_k, asked_kinds(q.text))
+    named = [f.value for f in [*names(q.text), leading_name(q.text)] if f is not None]
+    passages = pack(sentences, index, settings, top_k, asked_kinds(q.text), named)
     if wants_latest(q.text):
         passages = newest_first(passages)
     return Evidence(q, hits, sentences, passages)

@@ -11,6 +11,7 @@ import numpy as np
 
 from .asked import holds_kind
 from .embed import Embedder
+from .gate import holds_name, names_held
 from .lexicon import LATEST
 from .settings import Settings
 from .store import Index
@@ -120,14 +121,17 @@ def score_sentences(hits: list[Hit], qvec: np.ndarray, question: str, embedder: 
 
 
 def pack(sentences: list[Sentence], index: Index, settings: Settings, top_k: int | None = None,
-         kinds: set[str] | frozenset[str] = frozenset()) -> list[Passage]:
+         kinds: set[str] | frozenset[str] = frozenset(), named: list[str] | tuple[str, ...] = ()) -> list[Passage]:
     """Best sentences -> at most `top_k` numbered passages (one per chunk,
     sentences in document order), at most `max_per_doc` per article, within
     `context_tokens`.
 
     When the question asks for a kind of value (`kinds`), each article's best
-    sentence giving such a value comes first, so one article (a planted
-    "update", a revision) cannot push the others' versions out of view."""
+    sentence giving such a value, and naming one of the question's `named`
+    things (in it or its article's headline), comes first, so one article (a
+    planted "update", a revision) cannot push the others' versions out of
+    view, nor a figure about something else (another country's output) push
+    out a version."""
     top_k = top_k or settings.top_k
     chosen: dict[str, list[Sentence]] = {}  # chunk id -> its chosen sentences
     per_doc: dict[str, int] = {}
@@ -143,7 +147,7 @@ def pack(sentences: list[Sentence], index: Index, settings: Settings, top_k: int
             if i in taken or cid not in chosen and (len(chosen) >= top_k or per_doc.get(did, 0) >= cap):
                 continue
             if valued and (cid in chosen or per_doc.get(did) or s.dense < settings.min_relevance
-                           or not holds_kind(s.text, kinds)):
+                           or not holds_kind(s.text, kinds) or not _names(s, index, named)):
                 continue
             if cap == 1 and not valued and (cid in chosen or s.dense < top - settings.diversity_margin):
                 continue
@@ -163,6 +167,13 @@ def pack(sentences: list[Sentence], index: Index, settings: Settings, top_k: int
         passages.append(Passage(n=n, chunk=chunk, doc=index.docs[chunk.doc_id],
                                 text="\n".join(x.text for x in ss), relevance=max(x.dense for x in ss)))
     return passages
+
+
+def _names(s: Sentence, index: Index, named: list[str] | tuple[str, ...]) -> bool:
+    """Does a sentence, or its article's headline, name one of these (or are there none)?"""
+    doc = index.docs.get(s.hit.chunk.doc_id)
+    have = names_held(s.text + " " + (doc.title or "" if doc else ""))
+    return not named or any(holds_name(n, have) for n in named)
 
 
 _LATEST = re.compile(r"\b(?:" + "|".join(LATEST) + r")\b", re.I)

@@ -148,12 +148,40 @@ def test_versions_of_another_year_or_without_the_answers_names_are_not_a_disagre
     again = passage(2, "b", "GM sold 2,000 cars in Europe in 1986, a later count said.", "1987-03-05")
     [c] = conflicts.find(q, [then, again], None, 0.12)
     assert len(conflicts.anchored([c], "GM sold 1,500 cars [1].", q)) == 1  # one year, two counts
+    q = "How much crude did OPEC produce?"
+    feb = passage(1, "a", "OPEC produced 16.1 mln bpd in February.", "1987-03-05")
+    march = passage(2, "b", "In early March OPEC produced about 14.7 mln bpd, a survey said.", "1987-03-05")
+    [c] = conflicts.find(q, [feb, march], None, 0.12)
+    assert conflicts.anchored([c], "16.1 mln bpd [1].", q) == []  # February's output, March's
     q = "How much does Brazil owe British banks?"
     uk = passage(1, "a", "Brazil owes U.K. banks 8.5 billion dlrs.", "1987-03-02")
     any_bank = passage(2, "b", "Brazil got 11 billion dlrs in loans.", "1987-03-02")
     [c] = conflicts.find(q, [uk, any_bank], None, 0.12)
     assert conflicts.anchored([c], "8.5 billion dlrs [1].", q) == []  # what the answer is of names U.K. banks
     assert len(conflicts.anchored([c], "11 billion dlrs [2].", q)) == 1  # the wider figure may have a part
+
+
+def test_each_articles_version_comes_first_only_when_it_is_about_what_the_question_names():
+    from types import SimpleNamespace
+
+    from rag.retrieve import Sentence, pack
+    from rag.types import Hit
+
+    docs = {d: Document(d, "", d, t, date="1987-03-05") for d, t in
+            [("iea", "IEA says OPEC output fell"), ("arg", "Argentine output down"), ("svy", "OPEC output survey")]}
+    said = [("iea", "OPEC produced 16.1 mln bpd in February.", 0.8),
+            ("iea", "The IEA said stocks were drawn down.", 0.7),
+            ("arg", "Argentine crude production fell to 12.3 mln barrels.", 0.7),
+            ("svy", "Output averaged 16 mln bpd in February, a survey shows.", 0.6)]
+    ss = [Sentence(x, Hit(Chunk(f"{d}-{i}", d, x, 0, 9), 1.0, i, r), 0, r, 1.0 / (i + 1))
+          for i, (d, x, r) in enumerate(said)]
+    index = SimpleNamespace(docs=docs)
+    settings = Settings(top_k=2, context_tokens=200)
+    q = "How much crude did OPEC produce in February?"
+    named = [f.value for f in names(q)]
+    # the survey names OPEC only in its headline; the Argentine figure is about something else
+    assert [p.doc.id for p in pack(ss, index, settings, None, {"num"}, named)] == ["iea", "svy"]
+    assert [p.doc.id for p in pack(ss, index, settings, None, {"num"})] == ["iea", "arg"]
 
 
 def test_one_very_close_article_does_not_put_the_others_out_of_reach():
