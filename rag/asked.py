@@ -10,6 +10,7 @@ import re
 
 from .facts import Fact, leading_name, matches, names, values
 from .lexicon import ASKED_FORMS, COMPARISON_BASE, MONEY_NOUNS, WANTS_NAME
+from .text import split_sentences
 
 TIME_KINDS = {"year", "month", "date"}
 TIME_REACH = 50  # characters around a value searched for the time it is of ("3.0 pct in January")
@@ -115,8 +116,6 @@ def placed_elsewhen(claim: str, passage: str, question: str) -> bool:
     >>> placed_elsewhen("3.1%", "Growth for the year was 3.1 pct, down from 1985's four pct.", "How much did GDP grow in 1986?")
     False
     """
-    from .text import split_sentences
-
     said = [f for f in values(claim) if f.kind not in TIME_KINDS]
     if not said:
         return False

@@ -7,7 +7,7 @@ import math
 import re
 
 from . import facts as F
-from .asked import asked_kinds
+from .asked import TIME_REACH, asked_kinds
 from .gate import holds_name, name_words, names_held, same_stem
 from .lexicon import CHANGE_BY, QUALIFIERS, RELATIVE_YEARS
 from .text import content_words, inert, split_sentences
@@ -18,7 +18,6 @@ QUALIFIER_WINDOW = 14  # characters before a value searched for its qualifier ("
 MIN_VERSIONS = 2  # a disagreement needs two articles and two values
 MAX_SPREAD = 10  # values further apart than this factor measure different things (a total and a part)
 MIN_SHARED = 0.5  # share of the best version's question words a far version must hold (find's `spread`)
-TIME_REACH = 50  # characters around a value searched for the year it is of ("1,500 cars in 1986")
 UNIT_REACH = 3  # words after a count searched for what it counts
 SCALE_WORDS = {"mln", "bln", "million", "billion", "thousand", "hundred"}  # between a count and its unit ("16 mln bpd")
 _RANGE_END = re.compile(r"^\s*(?:and|to|or|-)\s*[\d.,]+\d")  # the other end of a range

@@ -172,7 +172,7 @@ def pack(sentences: list[Sentence], index: Index, settings: Settings, top_k: int
 def _names(s: Sentence, index: Index, named: list[str] | tuple[str, ...]) -> bool:
     """Does a sentence, or its article's headline, name one of these (or are there none)?"""
     doc = index.docs.get(s.hit.chunk.doc_id)
-    have = names_held(s.text + " " + (doc.title or "" if doc else ""))
+    have = names_held(s.text + " " + ((doc.title or "") if doc else ""))
     return not named or any(holds_name(n, have) for n in named)
 
 
