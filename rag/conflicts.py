@@ -171,12 +171,14 @@ def anchored(found: list[Conflict], answer: str, question: str = "") -> list[Con
     >>> c = Conflict("pct", [{"value": "30%"}, {"value": "over 40%"}])
     >>> len(anchored([c], "Tariffs were cut to 30% [1].")), len(anchored([c], "Talks resume in May [1]."))
     (1, 0)
+    >>> len(anchored([Conflict("num", [{"value": "32.9 mln"}, {"value": "33.0 mln"}])], "32.9 million dollars [1]"))
+    1
     """
     said = set(F.values(answer))
     named = [f.value for f in F.names(question)] + [f.value for f in [F.leading_name(question)] if f]
     out = []
     for c in found:
-        anchor = next((v for v in c.values if set(F.values(v["value"])) & said), None)
+        anchor = next((v for v in c.values if any(F.matches(f, said, answer) for f in F.values(v["value"]))), None)
         if anchor is None:
             continue
         kept = [v for v in c.values if v is anchor or same_thing(anchor, v, named)]
