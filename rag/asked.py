@@ -90,7 +90,7 @@ def elsewhen(text: str, question: str) -> bool:
 def _other_time(asked: list[Fact], said: list[Fact]) -> bool:
     """Do the `said` times hold one of a kind the `asked` ones have, and
     none of that kind that is asked?"""
-    for kind in ("year", "month", "date"):
+    for kind in TIME_KINDS:
         q = {f for f in asked if f.kind == kind}
         t = {f for f in said if f.kind == kind}
         if q and t and not q & t:
@@ -121,11 +121,12 @@ def placed_elsewhen(claim: str, passage: str, question: str) -> bool:
         return False
     places = []  # the times near each place the passage gives one of the claim's figures
     for sentence in split_sentences(passage):
-        for f in values(sentence):
+        found = values(sentence)
+        times = [t for t in found if t.kind in TIME_KINDS and not _base(sentence, t)]
+        for f in found:
             i = sentence.find(f.surface)
             if f.kind not in TIME_KINDS and i >= 0 and any(matches(c, {f}, sentence) for c in said):
-                places.append([t for t in values(sentence) if t.kind in TIME_KINDS and not _base(sentence, t)
-                               and abs(sentence.find(t.surface) - i) <= TIME_REACH + len(f.surface)])
+                places.append([t for t in times if abs(sentence.find(t.surface) - i) <= TIME_REACH + len(f.surface)])
     asked = values(question)
     return bool(places) and all(_other_time(asked, times) for times in places)
 

@@ -8,7 +8,7 @@ import re
 
 from . import facts as F
 from .asked import TIME_REACH, asked_kinds
-from .gate import holds_name, name_words, names_held, same_stem
+from .gate import holds_name, name_words, names_held
 from .lexicon import CHANGE_BY, QUALIFIERS, RELATIVE_YEARS
 from .text import content_words, inert, split_sentences
 from .types import Conflict, Passage, byline
@@ -159,7 +159,7 @@ def mentions(sentence: str, names: list[str]) -> bool:
     >>> mentions("Chilean GDP grew 5.7 pct.", ["chile"]), mentions("GDP grew 1.7 pct.", ["chile"])
     (True, False)
     """
-    return not names or any(same_stem(n, w) for n in names for w in name_words(sentence))
+    return not names or any(holds_name(n, name_words(sentence)) for n in names)
 
 
 def anchored(found: list[Conflict], answer: str, question: str = "") -> list[Conflict]:
@@ -175,7 +175,7 @@ def anchored(found: list[Conflict], answer: str, question: str = "") -> list[Con
     1
     """
     said = set(F.values(answer))
-    named = [f.value for f in F.names(question)] + [f.value for f in [F.leading_name(question)] if f]
+    named = F.named(question)
     out = []
     for c in found:
         anchor = next((v for v in c.values if any(F.matches(f, said, answer) for f in F.values(v["value"]))), None)

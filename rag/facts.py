@@ -207,6 +207,16 @@ def names(text: str) -> list[Fact]:
     return out
 
 
+def named(question: str) -> list[str]:
+    """The names a question gives, its first word included when it may be
+    one ("India called a tender ..."): what a passage must be about.
+
+    >>> named("India called a tender for Turkey's sugar?"), named("How much did OPEC pump?")
+    (['turkey', 'india'], ['opec'])
+    """
+    return [f.value for f in [*names(question), leading_name(question)] if f is not None]
+
+
 def leading_name(sentence: str) -> Fact | None:
     """The first word when it may be a name ("Macron cut tariffs ..."):
     capitalized, not a stopword, not a month. Grammar capitalizes every

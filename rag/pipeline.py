@@ -17,7 +17,7 @@ import numpy as np
 from . import conflicts, fallback, prompts
 from .asked import answers, asked_kinds, placed_elsewhen
 from .embed import Embedder
-from .facts import leading_name, names
+from .facts import named
 from .gate import Gate, gate
 from .llm import LLM
 from .question import Question, clean_question
@@ -83,8 +83,7 @@ def gather_evidence(q: Question, index: Index, embedder: Embedder, settings: Set
     top = hits[:settings.sentence_chunks]
     heads = {h.chunk.doc_id: index.docs[h.chunk.doc_id].title or "" for h in top if h.chunk.doc_id in index.docs}
     sentences = score_sentences(top, qvec, q.text, embedder, settings.rrf_k, heads)
-    named = [f.value for f in [*names(q.text), leading_name(q.text)] if f is not None]
-    passages = pack(sentences, index, settings, top_k, asked_kinds(q.text), named)
+    passages = pack(sentences, index, settings, top_k, asked_kinds(q.text), named(q.text))
     if wants_latest(q.text):
         passages = newest_first(passages)
     return Evidence(q, hits, sentences, passages)
@@ -139,11 +138,13 @@ def typed(checked: Checked, question: str, settings: Settings, passages: list[Pa
     subject, without it answers nothing; nor may it give another time than
     the question's (`asked.answers`), nor figures its passages give for
     another time (`asked.placed_elsewhen`)."""
+    if not settings.typed_answers or not checked.claims:
+        return checked
     said = " ".join(c.text for c in checked.claims)
     by_n = {p.n: p.text for p in passages}
-    if not settings.typed_answers or not checked.claims or answers(said, question, settings.same_time) and not (
-            settings.same_time and any(placed_elsewhen(c.text, by_n[n], question)
-                                       for c in checked.claims for n in c.cited if n in by_n)):
+    elsewhere = settings.same_time and any(placed_elsewhen(c.text, by_n[n], question)
+                                           for c in checked.claims for n in c.cited if n in by_n)
+    if answers(said, question, settings.same_time) and not elsewhere:
         return checked
     dropped = [replace(c, supported=False, missing=["the kind of thing asked"]) for c in checked.claims]
     return Checked([], checked.removed + dropped, "abstain", checked.confidence)
