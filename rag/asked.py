@@ -8,13 +8,16 @@ from __future__ import annotations
 
 import re
 
-from .facts import Fact, leading_name, matches, names, values
-from .lexicon import ASKED_FORMS, COMPARISON_BASE, MONEY_NOUNS, WANTS_NAME
+from .facts import MONTHS, Fact, leading_name, matches, month_of, names, values
+from .lexicon import ASKED_FORMS, COMPARISON_BASE, MONEY_NOUNS, RELATIVE_YEARS, WANTS_NAME
 from .text import split_sentences
 
 TIME_KINDS = {"year", "month", "date"}
 TIME_REACH = 50  # characters around a value searched for the time it is of ("3.0 pct in January")
 
+_RELATIVE = re.compile(r"\b(?:" + "|".join(map(re.escape, RELATIVE_YEARS)) + r")\b", re.I)
+_YEAR_AFTER = re.compile(r"^,?\s*(\d{4})\b")  # "January 1986": the month's own year is written
+_MONTH_BEFORE = re.compile(r"\b(?:" + "|".join(MONTHS) + r")\.?(?:\s+\d{1,2})?,?\s*$", re.I)  # ... and read with it
 _COMPARED = re.compile(r"\b(?:" + "|".join(COMPARISON_BASE) + r")\s+(?:the\s+)?$", re.I)
 _FORMS = [(re.compile(rx, re.I), kinds) for rx, kinds in ASKED_FORMS]
 _NAME = re.compile(WANTS_NAME, re.I)
@@ -142,3 +145,84 @@ def answers(text: str, question: str, same_time: bool = True) -> bool:
     one test for the model's answer and the fallback's sentence alike."""
     return answers_type(text, question) and not (same_time and elsewhen(text, question))
 
+
+def asked_time(question: str) -> tuple[int | None, int | None]:
+    """The year and month a question asks about, where it gives one of each.
+
+    >>> asked_time("How much crude did OPEC produce in February 1987?"), asked_time("What was sold on March 4?")
+    ((1987, 2), (None, 3))
+    """
+    found = values(question)
+    years = {int(f.value) for f in found if f.kind == "year"}
+    months = {month_of(f) for f in found if f.kind in ("month", "date")}
+    return (years.pop() if len(years) == 1 else None), (months.pop() if len(months) == 1 else None)
+
+
+def placed_other(sentence: str, f: Fact, question: str, date: str | None) -> bool:
+    """Is the value of another time than the question asks about: its own
+    time (`time_of`) another year or month, or, with none written near it,
+    every time its sentence gives another (`asked.elsewhen`)? "14.7 mln bpd
+    in early March" is no version of February's output.
+
+    >>> placed_other("Output was 14.7 mln bpd in early March, from 16 mln in February.",
+    ...              values("14.7 mln")[0], "What was output in February 1987?", "1987-03-05")
+    True
+    """
+    t = time_of({"value": f.surface, "quote": sentence, "date": date})
+    if t is None:
+        return elsewhen(sentence, question)
+    year, month = asked_time(question)
+    return year is not None and t[0] != year or None not in (month, t[1]) and t[1] != month
+
+
+def _gap(i: int, j: int, k: int, m: int) -> int:
+    """Characters between the spans [i, j) and [k, m) (0 when they touch)."""
+    return max(0, k - j, i - m)
+
+
+def time_of(version: dict) -> tuple[int, int | None] | None:
+    """The year, and month where one is written, that a version's value is
+    of: the nearest time written within TIME_REACH characters of it in its
+    sentence, as a year ("in 1986"), a month (with its year, else of the
+    story's year, or the year before for a later month) or words counted
+    from the story's date ("this year", `lexicon.RELATIVE_YEARS`). None when
+    no time is written near it.
+
+    >>> time_of({"value": "8,000", "quote": "GM hopes to sell 8,000 cars in Europe this year.", "date": "1987-03-03"})
+    (1987, None)
+    >>> time_of({"value": "1,500", "quote": "That is up from 1986 when GM sold 1,500 cars.", "date": "1987-03-04"})
+    (1986, None)
+    >>> time_of({"value": "3.0 pct", "quote": "Unemployment rose to 3.0 pct in December.", "date": "1987-03-02"})
+    (1986, 12)
+    >>> time_of({"value": "16.1 mln", "quote": "Output was 16.1 mln bpd in February 1986.", "date": "1987-03-02"})
+    (1986, 2)
+    >>> time_of({"value": "33.0 mln", "quote": "Sales were 33.0 mln vs 29.1 mln.", "date": "1987-03-04"}) is None
+    True
+    """
+    x, own = version.get("quote") or "", values(version["value"])
+    i = x.find(own[0].surface) if own else -1
+    if i < 0:
+        return None
+    j = i + len(own[0].surface)
+    date = version.get("date") or ""
+    story = int(date[:4]) if date[:4].isdigit() else None
+    now = int(date[5:7]) if date[5:7].isdigit() else 12
+    found: list[tuple[int, tuple[int, int | None]]] = []  # (characters away, (year, month))
+    for f in values(x):
+        k = x.find(f.surface)
+        m = k + len(f.surface)
+        if k < 0 or _gap(i, j, k, m) == 0:
+            continue  # the value itself
+        if f.kind == "year" and not _MONTH_BEFORE.search(x[:k]):
+            found.append((_gap(i, j, k, m), (int(f.value), None)))
+        elif f.kind in ("month", "date"):
+            month = month_of(f)
+            written = _YEAR_AFTER.match(x[m:])
+            year = int(written.group(1)) if written else story and (story if month <= now else story - 1)
+            if year:
+                found.append((_gap(i, j, k, m), (year, month)))
+    if story:
+        found += [(_gap(i, j, r.start(), r.end()), (story + RELATIVE_YEARS[r.group(0).lower()], None))
+                  for r in _RELATIVE.finditer(x)]
+    near = [v for v in found if v[0] <= TIME_REACH]
+    return min(near, key=lambda v: v[0])[1] if near else None

@@ -7,9 +7,9 @@ import math
 import re
 
 from . import facts as F
-from .asked import TIME_REACH, asked_kinds
+from .asked import asked_kinds, placed_other, time_of
 from .gate import holds_name, name_words, names_held
-from .lexicon import CHANGE_BY, QUALIFIERS, RELATIVE_YEARS
+from .lexicon import CHANGE_BY, QUALIFIERS, SUPERSEDED_AFTER, SUPERSEDED_BEFORE, SUPERSEDED_UNTIL
 from .text import content_words, inert, split_sentences
 from .types import Conflict, Passage, byline
 
@@ -23,10 +23,10 @@ SCALE_WORDS = {"mln", "bln", "million", "billion", "thousand", "hundred"}  # bet
 _RANGE_END = re.compile(r"^\s*(?:and|to|or|-)\s*[\d.,]+\d")  # the other end of a range
 _SPELLED = re.compile(r"^\s*(?:(?:" + "|".join(SCALE_WORDS) + r")\s+)?(?P<words>(?:[A-Za-z]+\s+){2,4})\((?P<short>[A-Za-z]{2,5})\)")
 
-_RELATIVE = re.compile(r"\b(?:" + "|".join(map(re.escape, RELATIVE_YEARS)) + r")\b", re.I)
-_YEAR_AFTER = re.compile(r"^,?\s*(\d{4})\b")  # "January 1986": the month's own year is written
-_MONTH_BEFORE = re.compile(r"\b(?:" + "|".join(F.MONTHS) + r")\.?(?:\s+\d{1,2})?,?\s*$", re.I)  # ... and read with it
 _QUAL = re.compile(r"(?:\b(?:" + "|".join(QUALIFIERS) + r")\s+)$", re.I)
+_REPLACED = re.compile(r"\b(?:" + "|".join(SUPERSEDED_BEFORE) + r")\b", re.I)
+_UNTIL = re.compile(r";|\b(?:" + "|".join(SUPERSEDED_UNTIL) + r")\b", re.I)
+_REPLACED_AFTER = re.compile(r"^\W*(?:" + "|".join(SUPERSEDED_AFTER) + r")\b", re.I)
 _CHANGE = re.compile(r"\b(?:" + "|".join(CHANGE_BY) + r")\s+(?:(?:" + "|".join(QUALIFIERS) + r")\s+)?$", re.I)
 
 
@@ -39,6 +39,32 @@ def is_change(sentence: str, f: F.Fact) -> bool:
     """
     i = sentence.find(f.surface)
     return i >= 0 and _CHANGE.search(sentence[max(0, i - QUALIFIER_WINDOW - 4):i]) is not None
+
+
+def superseded(sentence: str, f: F.Fact) -> bool:
+    """Does the sentence give the value as one since replaced: after
+    "originally" or "had estimated" (`lexicon.SUPERSEDED_BEFORE`) with no
+    word of contrast between ("but now", `lexicon.SUPERSEDED_UNTIL`), or
+    followed by "reported earlier"? It is then an earlier version, not the
+    story's own.
+
+    >>> s = "It was originally to last 15 months, but will now go for one year."
+    >>> [superseded(s, f) for f in F.values(s)]
+    [True, False]
+    >>> s = "The tender originally called for two to three cargoes."
+    >>> [superseded(s, f) for f in F.values(s)]
+    [True, True]
+    >>> s = "Net was corrected to 485,380 dlrs from 528,790 dlrs reported earlier."
+    >>> [superseded(s, f) for f in F.values(s)]
+    [False, True]
+    """
+    i = sentence.find(f.surface)
+    if i < 0:
+        return False
+    if _REPLACED_AFTER.match(sentence[i + len(f.surface):]):
+        return True
+    marks = [m.end() for m in _REPLACED.finditer(sentence, 0, i)]
+    return bool(marks) and not _UNTIL.search(sentence, marks[-1], i)
 
 
 def _with_qualifier(sentence: str, surface: str) -> str:
@@ -61,10 +87,13 @@ def closeness(sentence: str, f: F.Fact, weights: dict[str, float]) -> float:
     return total
 
 
-def best_value(sentence: str, kinds: set[str], weights: dict[str, float]) -> F.Fact | None:
+def best_value(sentence: str, kinds: set[str], weights: dict[str, float], question: str = "",
+               date: str | None = None) -> F.Fact | None:
     """The value of an asked kind that sits closest to the question's
-    distinctive words."""
-    found = [f for f in F.values(sentence) if f.kind in kinds]
+    distinctive words, not one the sentence says was replaced (`superseded`)
+    nor one of another time than the question's (`placed_other`)."""
+    found = [f for f in F.values(sentence) if f.kind in kinds and not superseded(sentence, f)
+             and not placed_other(sentence, f, question, date)]
     if not found:
         return None
     return max(found, key=lambda f: closeness(sentence, f, weights))
@@ -113,7 +142,7 @@ def find(question: str, passages: list[Passage], scores: dict[str, float] | None
             weights[t] = math.log(n / df)
     chosen: dict[str, tuple[float, F.Fact, str, Passage]] = {}  # doc id -> its best value
     for p, x in cands:
-        f = best_value(x, kinds, weights)
+        f = best_value(x, kinds, weights, question, p.doc.date)
         if f is None:
             continue
         fit = closeness(x, f, weights) + scores.get(x, p.relevance)
@@ -205,59 +234,6 @@ def same_thing(a: dict, b: dict, named: list[str]) -> bool:
     have_a = names_held((a.get("quote") or "") + " " + (a.get("title") or ""))
     have_b = names_held((b.get("quote") or "") + " " + (b.get("title") or ""))
     return all(holds_name(n, have_b) for n in named if holds_name(n, have_a))
-
-
-def _gap(i: int, j: int, k: int, m: int) -> int:
-    """Characters between the spans [i, j) and [k, m) (0 when they touch)."""
-    return max(0, k - j, i - m)
-
-
-def time_of(version: dict) -> tuple[int, int | None] | None:
-    """The year, and month where one is written, that a version's value is
-    of: the nearest time written within TIME_REACH characters of it in its
-    sentence, as a year ("in 1986"), a month (with its year, else of the
-    story's year, or the year before for a later month) or words counted
-    from the story's date ("this year", `lexicon.RELATIVE_YEARS`). None when
-    no time is written near it.
-
-    >>> time_of({"value": "8,000", "quote": "GM hopes to sell 8,000 cars in Europe this year.", "date": "1987-03-03"})
-    (1987, None)
-    >>> time_of({"value": "1,500", "quote": "That is up from 1986 when GM sold 1,500 cars.", "date": "1987-03-04"})
-    (1986, None)
-    >>> time_of({"value": "3.0 pct", "quote": "Unemployment rose to 3.0 pct in December.", "date": "1987-03-02"})
-    (1986, 12)
-    >>> time_of({"value": "16.1 mln", "quote": "Output was 16.1 mln bpd in February 1986.", "date": "1987-03-02"})
-    (1986, 2)
-    >>> time_of({"value": "33.0 mln", "quote": "Sales were 33.0 mln vs 29.1 mln.", "date": "1987-03-04"}) is None
-    True
-    """
-    x, own = version.get("quote") or "", F.values(version["value"])
-    i = x.find(own[0].surface) if own else -1
-    if i < 0:
-        return None
-    j = i + len(own[0].surface)
-    date = version.get("date") or ""
-    story = int(date[:4]) if date[:4].isdigit() else None
-    now = int(date[5:7]) if date[5:7].isdigit() else 12
-    found: list[tuple[int, tuple[int, int | None]]] = []  # (characters away, (year, month))
-    for f in F.values(x):
-        k = x.find(f.surface)
-        m = k + len(f.surface)
-        if k < 0 or _gap(i, j, k, m) == 0:
-            continue  # the value itself
-        if f.kind == "year" and not _MONTH_BEFORE.search(x[:k]):
-            found.append((_gap(i, j, k, m), (int(f.value), None)))
-        elif f.kind in ("month", "date"):
-            month = f.value if f.kind == "month" else int(str(f.value).split("-")[0])
-            written = _YEAR_AFTER.match(x[m:])
-            year = int(written.group(1)) if written else story and (story if month <= now else story - 1)
-            if year:
-                found.append((_gap(i, j, k, m), (year, month)))
-    if story:
-        found += [(_gap(i, j, r.start(), r.end()), (story + RELATIVE_YEARS[r.group(0).lower()], None))
-                  for r in _RELATIVE.finditer(x)]
-    near = [v for v in found if v[0] <= TIME_REACH]
-    return min(near, key=lambda v: v[0])[1] if near else None
 
 
 def unit_after(sentence: str, f: F.Fact) -> str:

@@ -240,6 +240,17 @@ def extract(text: str) -> set[Fact]:
     return set(values(text)) | set(names(text))
 
 
+def month_of(f: Fact) -> int | None:
+    """The month a month or a date is in (1-12); None for other facts.
+
+    >>> [month_of(f) for f in dates("On March 4; in April")]
+    [3, 4]
+    """
+    if f.kind == "month":
+        return int(f.value)
+    return int(str(f.value).split("-")[0]) if f.kind == "date" else None
+
+
 def matches(fact: Fact, pool: set[Fact], pool_text: str) -> bool:
     """Is `fact` stated in the passage whose facts are `pool`?
 
@@ -249,8 +260,7 @@ def matches(fact: Fact, pool: set[Fact], pool_text: str) -> bool:
         low = pool_text.lower().replace(".", "")
         return re.search(r"\b" + re.escape(fact.value.rstrip("s")), low) is not None
     if fact.kind == "month":
-        return any(f.kind == "month" and f.value == fact.value or
-                   f.kind == "date" and str(f.value).split("-")[0] == str(fact.value) for f in pool)
+        return any(month_of(f) == fact.value for f in pool)
     if fact.kind == "date":
         return fact in pool
     for f in pool:

@@ -98,3 +98,17 @@ RELATIVE_YEARS = {"this year": 0, "the current year": 0, "this season": 0, "last
 # the figure's own time ("3.1 pct, down from 1985's four pct"; "up from
 # January"). Source: English prepositions of comparison.
 COMPARISON_BASE = ["from", "than", "since", "vs", "versus", "against"]
+
+# Words marking a value as one a story says was replaced: "originally to
+# last 15 months, but now one year"; "had estimated that orders fell 7.5
+# pct"; "to 485,380 dlrs from 528,790 dlrs reported earlier". Such a value is
+# the earlier version, not the story's own. Source: English phrases of
+# revision and correction (pluperfect of reporting verbs, adverbs of the
+# original state).
+SUPERSEDED_BEFORE = ["originally", "initially", "previously", "had estimated", "had forecast", "had projected",
+                     "had reported", "had been estimated", "had been reported", "earlier estimated",
+                     "earlier reported", "before revision"]
+# ... up to a word of contrast, after which the value is the new one ("but now one year").
+SUPERSEDED_UNTIL = ["but", "now", "instead", "while", "whereas", "however", "since then"]
+SUPERSEDED_AFTER = ["reported earlier", "previously reported", "originally reported", "reported previously",
+                    "estimated earlier", "originally estimated", "before revision"]

@@ -161,6 +161,23 @@ def test_versions_of_another_year_or_without_the_answers_names_are_not_a_disagre
     assert len(conflicts.anchored([c], "11 billion dlrs [2].", q)) == 1  # the wider figure may have a part
 
 
+def test_an_articles_version_is_its_own_figure_of_the_asked_time_not_one_it_says_was_replaced():
+    q = "How long will Jamaica's IMF standby arrangement run?"
+    old = passage(1, "a", "Jamaica can draw on the IMF standby over the next 15 months.", "1987-03-03")
+    new = passage(2, "b", "Jamaica's IMF standby was originally to run 15 months, but will now last one year.",
+                  "1987-03-04")
+    [c] = conflicts.find(q, [old, new], None, 0.12)
+    assert [v["value"] for v in c.values] == ["one year", "15 months"]  # not 15 months twice
+    q = "How much crude did OPEC produce in February 1987?"
+    feb = passage(1, "a", "OPEC produced 16.1 mln bpd in February.", "1987-03-05")
+    march = passage(2, "b", "OPEC output in early March was about 14.7 mln bpd, from 16 mln bpd in February.",
+                    "1987-03-05")
+    [c] = conflicts.find(q, [feb, march], None, 0.12)
+    assert [v["value"] for v in c.values] == ["16.1 mln", "16 mln"]  # February's, not March's
+    only_march = passage(2, "b", "OPEC output in early March was about 14.7 mln bpd.", "1987-03-05")
+    assert conflicts.find(q, [feb, only_march], None, 0.12) == []
+
+
 def test_each_articles_version_comes_first_only_when_it_is_about_what_the_question_names():
     from types import SimpleNamespace
 
