@@ -21,6 +21,7 @@ _MONTH_BEFORE = re.compile(r"\b(?:" + "|".join(MONTHS) + r")\.?(?:\s+\d{1,2})?,?
 _COMPARED = re.compile(r"\b(?:" + "|".join(COMPARISON_BASE) + r")\s+(?:the\s+)?$", re.I)
 _FORMS = [(re.compile(rx, re.I), kinds) for rx, kinds in ASKED_FORMS]
 _NAME = re.compile(WANTS_NAME, re.I)
+_HOW_MANY = re.compile(r"\bhow many\s+((?:[A-Za-z-]+\s*){1,4})", re.I)
 _MONEY = re.compile(MONEY_NOUNS, re.I)
 
 
@@ -43,6 +44,17 @@ def asked_kinds(question: str) -> set[str]:
     if out & {"num", "money"} and _MONEY.search(question):  # an amount of money, not a count
         out = (out - {"num", "duration"}) | {"money"}
     return out
+
+
+def counted(question: str) -> set[str]:
+    """The words that may name what a "how many" question counts (the
+    next few, singular-ish), empty for other questions.
+
+    >>> sorted(counted("How many days did the meeting last?"))
+    ['day', 'did', 'meeting', 'the']
+    """
+    m = _HOW_MANY.search(question)
+    return {w.lower().removesuffix("s") for w in re.findall(r"[A-Za-z]+", m.group(1))} if m else set()
 
 
 def wants_name(question: str) -> bool:

@@ -7,7 +7,7 @@ import math
 import re
 
 from . import facts as F
-from .asked import asked_kinds, placed_other, time_of
+from .asked import asked_kinds, counted, placed_other, time_of
 from .gate import holds_name, name_words, names_held
 from .lexicon import CHANGE_BY, QUALIFIERS, SUPERSEDED_AFTER, SUPERSEDED_BEFORE, SUPERSEDED_UNTIL
 from .text import content_words, inert, split_sentences
@@ -127,7 +127,7 @@ def find(question: str, passages: list[Passage], scores: dict[str, float] | None
     cands = []  # (passage, sentence): sentences about as relevant as their article's best
     for p in passages:
         for x in split_sentences(p.text):
-            if scores.get(x, p.relevance) >= max(best_of[p.doc.id] - margin, floor) and mentions(x, named):
+            if scores.get(x, p.relevance) >= max(best_of[p.doc.id] - margin, floor) and about(x, p, named):
                 cands.append((p, x))
     if not cands:
         return []
@@ -160,8 +160,11 @@ def find(question: str, passages: list[Passage], scores: dict[str, float] | None
     given = {f.value for f in F.quantities(question)}
     # and a change ("by 10%") never disagrees with a level ("to 30%")
     groups: dict[tuple[str, str, bool], list[tuple[float, str, F.Fact, str, Passage]]] = {}
+    asked_units = counted(question)  # "how many days": a span in hours is of something else
     for d, (fit, f, x, p) in chosen.items():
         unit = unit_after(x, f)
+        if asked_units and (unit or f.kind == "duration") and (unit or _span_unit(f)) not in asked_units:
+            continue
         if f.value not in given and (unit or f.kind != "num"):  # a bare count ("eight") counts nothing known
             groups.setdefault((f.kind, unit, is_change(x, f)), []).append((fit, d, f, x, p))
     if not groups:
@@ -189,6 +192,19 @@ def mentions(sentence: str, names: list[str]) -> bool:
     (True, False)
     """
     return not names or any(holds_name(n, name_words(sentence)) for n in names)
+
+
+def about(sentence: str, p: Passage, named: list[str]) -> bool:
+    """Is a sentence about what the question names: it names one of them
+    (`mentions`), or it names nothing and its article's headline does (an
+    earnings table's "Sales 33.0 mln vs 29.1 mln" under "ACME CORP YEAR NET")?
+
+    >>> from rag.types import Chunk, Document
+    >>> p = Passage(1, Chunk("c", "a", "", 0, 0), Document("a", "", "h", "ACME CORP YEAR NET"), "", 0.8)
+    >>> about("Sales 33.0 mln vs 29.1 mln", p, ["acme"]), about("Sales at Zenith were 5 mln.", p, ["acme"])
+    (True, False)
+    """
+    return mentions(sentence, named) or not F.names(sentence) and mentions(p.doc.title or "", named)
 
 
 def anchored(found: list[Conflict], answer: str, question: str = "") -> list[Conflict]:
@@ -260,6 +276,12 @@ def unit_after(sentence: str, f: F.Fact) -> str:
     after = [w.lower() for w in re.findall(r"[A-Za-z]+", rest)[:UNIT_REACH]]
     after = [w for w in after if w not in SCALE_WORDS]
     return after[0].removesuffix("s") if after and after[0] not in F.stopwords() else ""
+
+
+def _span_unit(f: F.Fact) -> str:
+    """The unit a span of time is written in: "24 hours" -> "hour"."""
+    words = re.findall(r"[A-Za-z]+", f.surface)
+    return words[-1].lower().removesuffix("s") if words else ""
 
 
 def summary(found: list[Conflict]) -> str:

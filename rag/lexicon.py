@@ -24,6 +24,8 @@ ASKED_FORMS: list[tuple[str, frozenset[str]]] = [
     (r"\bhow many\b|\bnumber of\b", frozenset({"num", "duration"})),  # "how many days": a span of time
     # what a company earned, made or lost: an amount of money
     (r"\b(?:earn(?:ed|s)?|net (?:income|profit|loss)|profits?|revenues?|turnover)\b", frozenset({"money"})),
+    # "what were its sales": an amount, of money or of things sold
+    (r"\bsales\b", frozenset({"money", "num"})),
     # "how long": a span of time ("15 months"); a length ("510 km") is rarely asked so in news
     (r"\bhow long\b|\bduration\b", frozenset({"duration"})),
     (r"\bhow (?:large|big|small)\b", frozenset({"num", "money"})),

@@ -63,17 +63,25 @@ def support(claim: str, passages: list[Passage], min_support: float) -> Support:
     >>> q = Passage(1, c, Document("a", "", "h", "ACME CORP YEAR NET"), "Sales 33.0 mln vs 29.1 mln", 0.8)
     >>> support("Acme's sales were 33.0 mln [1].", [q], 0.5).ok, support("Acme's sales were 2021 mln.", [q], 0.5).ok
     (True, False)
+    >>> support("33.0 million dollars [1]", [q], 0.5).ok
+    True
     """
     claim = MARK.sub("", claim)
     text = " ".join(p.text for p in passages)
     pool = F.extract(text)  # numbers and dates: from the passages alone
     context = " ".join([text, *dict.fromkeys(p.doc.title or "" for p in passages)])  # names: their headlines too
-    missing = [f.surface for f in sorted(F.extract(claim), key=lambda f: f.surface) if not F.matches(f, pool, context)]
+    said = sorted(F.extract(claim), key=lambda f: f.surface)
+    held = [f for f in said if F.matches(f, pool, context)]
+    missing = [f.surface for f in said if f not in held]
     lead = F.leading_name(claim)
     if lead and not F.matches(lead, pool, context):
         missing.append(lead.surface)
     words = set(content_words(claim))
-    have = set(content_words(context))
+    # a value the passages state holds its own words as the claim writes
+    # them ("million dollars" for an earnings table's "32.9 mln"); its
+    # digits still count only where the passages write them
+    have = set(content_words(context)) | {w for f in held if f.kind != "name" for w in content_words(f.surface)
+                                          if w.isalpha()}
     overlap = len(words & have) / len(words) if words else 0.0
     return Support(not missing and overlap >= min_support, overlap, missing)
 

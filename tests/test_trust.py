@@ -9,7 +9,7 @@ from rag.gate import gate
 from rag.pipeline import Checked, answer, typed
 from rag.settings import Settings
 from rag.types import Chunk, Document, Passage
-from rag.verify import Claim
+from rag.verify import Claim, check_answer
 
 from helpers import FakeLLM
 
@@ -176,6 +176,23 @@ def test_an_articles_version_is_its_own_figure_of_the_asked_time_not_one_it_says
     assert [v["value"] for v in c.values] == ["16.1 mln", "16 mln"]  # February's, not March's
     only_march = passage(2, "b", "OPEC output in early March was about 14.7 mln bpd.", "1987-03-05")
     assert conflicts.find(q, [feb, only_march], None, 0.12) == []
+
+
+def test_an_earnings_tables_figures_are_its_headlines_and_a_count_is_of_what_was_asked():
+    q = "What were Thunander Corp's sales for the year?"
+    a = passage(1, "a", "Sales 32.9 mln vs 29.1 mln", "1987-03-02", title="THUNANDER CORP YEAR NET")
+    b = passage(2, "b", "Sales 33.0 mln vs 29.1 mln", "1987-03-02", title="THUNANDER CORP YEAR NET")
+    [c] = conflicts.find(q, [a, b], None, 0.12)  # "sales" asks an amount; the table names its firm in the headline
+    assert {v["value"] for v in c.values} == {"32.9 mln", "33.0 mln"}
+    other = passage(2, "b", "Sales at Zenith were 33.0 mln vs 29.1 mln", "1987-03-02", title="THUNANDER CORP YEAR NET")
+    assert conflicts.find(q, [a, other], None, 0.12) == []  # a sentence naming another firm is about it
+    assert check_answer("32.9 million dollars [1]", [a], 0.5)[0].supported  # the table's "mln", written out
+    q = "How many days did the council meeting last?"
+    days = passage(1, "a", "The council meeting ended after eight days of talks.", "1987-03-03")
+    hours = passage(2, "b", "The council meeting was extended 24 hours.", "1987-03-02")
+    assert conflicts.find(q, [days, hours], None, 0.12) == []  # a span in hours is not what was counted in days
+    again = passage(2, "b", "The council meeting ended after nine days of talks.", "1987-03-04")
+    assert len(conflicts.find(q, [days, again], None, 0.12)) == 1
 
 
 def test_each_articles_version_comes_first_only_when_it_is_about_what_the_question_names():
