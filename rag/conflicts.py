@@ -7,9 +7,9 @@ import math
 import re
 
 from . import facts as F
-from .asked import asked_kinds, counted, placed_other, time_of
+from .asked import TIME_REACH, asked_kinds, counted, placed_other, time_of
 from .gate import holds_name, name_words, names_held
-from .lexicon import CHANGE_BY, QUALIFIERS, SUPERSEDED_AFTER, SUPERSEDED_BEFORE, SUPERSEDED_UNTIL
+from .lexicon import CHANGE_BY, PART_OF_YEAR, QUALIFIERS, SUPERSEDED_AFTER, SUPERSEDED_BEFORE, SUPERSEDED_UNTIL
 from .text import content_words, inert, split_sentences
 from .types import Conflict, Passage, byline
 
@@ -17,6 +17,7 @@ CHARS_PER_WORD = 8  # distance in characters counted as one word between a value
 QUALIFIER_WINDOW = 14  # characters before a value searched for its qualifier ("over", "nearly")
 MIN_VERSIONS = 2  # a disagreement needs two articles and two values
 MAX_SPREAD = 10  # values further apart than this factor measure different things (a total and a part)
+MIN_HELD = 0.75  # share of the question's words the answer's version holds that another version must hold
 MIN_SHARED = 0.5  # share of the best version's question words a far version must hold (find's `spread`)
 UNIT_REACH = 3  # words after a count searched for what it counts
 SCALE_WORDS = {"mln", "bln", "million", "billion", "thousand", "hundred"}  # between a count and its unit ("16 mln bpd")
@@ -27,6 +28,7 @@ _QUAL = re.compile(r"(?:\b(?:" + "|".join(QUALIFIERS) + r")\s+)$", re.I)
 _REPLACED = re.compile(r"\b(?:" + "|".join(SUPERSEDED_BEFORE) + r")\b", re.I)
 _UNTIL = re.compile(r";|\b(?:" + "|".join(SUPERSEDED_UNTIL) + r")\b", re.I)
 _REPLACED_AFTER = re.compile(r"^\W*(?:" + "|".join(SUPERSEDED_AFTER) + r")\b", re.I)
+_PART = re.compile(r"\b(?:" + "|".join(PART_OF_YEAR) + r")\b", re.I)
 _CHANGE = re.compile(r"\b(?:" + "|".join(CHANGE_BY) + r")\s+(?:(?:" + "|".join(QUALIFIERS) + r")\s+)?$", re.I)
 
 
@@ -170,9 +172,9 @@ def find(question: str, passages: list[Passage], scores: dict[str, float] | None
     if not groups:
         return []
     group = max(groups.values(), key=lambda g: (len(g), max(v[0] for v in g)))
-    sizes = [abs(float(f.value)) for _, _, f, _, _ in group if isinstance(f.value, int | float)]
-    if len({f.value for _, _, f, _, _ in group}) < MIN_VERSIONS or (
-            sizes and min(sizes) > 0 and max(sizes) / min(sizes) > MAX_SPREAD):
+    top = max(group, key=lambda v: v[0])[2]  # the best-fitting version; one far from it is of something else
+    group = [v for v in group if v[2] is top or not _far(v[2], top)]
+    if len({f.value for _, _, f, _, _ in group}) < MIN_VERSIONS:
         return []
     values, seen = [], set()
     for _, d, f, x, p in sorted(group, key=lambda v: v[4].doc.date or "", reverse=True):  # newest first
@@ -182,6 +184,14 @@ def find(question: str, passages: list[Passage], scores: dict[str, float] | None
         values.append({"value": _with_qualifier(x, f.surface), "n": p.n, "doc_id": d, "chunk_id": p.chunk.id,
                        "title": p.doc.title, "outlet": p.doc.outlet, "date": p.doc.date, "quote": x})
     return [Conflict(kind=group[0][2].kind, values=values)]
+
+
+def _far(a: F.Fact, b: F.Fact) -> bool:
+    """Are two values more than MAX_SPREAD times apart (a total and a part)?"""
+    if not isinstance(a.value, int | float) or not isinstance(b.value, int | float):
+        return False  # a day of the month ("3-4") has no size
+    x, y = abs(float(a.value)), abs(float(b.value))
+    return min(x, y) == 0 < max(x, y) or min(x, y) > 0 and max(x, y) / min(x, y) > MAX_SPREAD
 
 
 def mentions(sentence: str, names: list[str]) -> bool:
@@ -221,18 +231,19 @@ def anchored(found: list[Conflict], answer: str, question: str = "") -> list[Con
     """
     said = set(F.values(answer))
     named = F.named(question)
+    terms = {t for t in content_words(question) if not t.isdigit()}
     out = []
     for c in found:
         anchor = next((v for v in c.values if any(F.matches(f, said, answer) for f in F.values(v["value"]))), None)
         if anchor is None:
             continue
-        kept = [v for v in c.values if v is anchor or same_thing(anchor, v, named)]
+        kept = [v for v in c.values if v is anchor or same_thing(anchor, v, named, terms)]
         if len({v["value"] for v in kept}) >= MIN_VERSIONS:
             out.append(Conflict(kind=c.kind, values=kept))
     return out
 
 
-def same_thing(a: dict, b: dict, named: list[str]) -> bool:
+def same_thing(a: dict, b: dict, named: list[str], terms: set[str] = frozenset()) -> bool:
     """Is version `b` a figure of what version `a` is of: not of another
     year or month (`time_of`), and naming each of the question's `named` things that
     `a` names (in its sentence or its article's headline)? A loan to U.K.
@@ -245,11 +256,31 @@ def same_thing(a: dict, b: dict, named: list[str]) -> bool:
     (False, True)
     """
     ta, tb = time_of(a), time_of(b)
-    if ta and tb and (ta[0] != tb[0] or None not in (ta[1], tb[1]) and ta[1] != tb[1]):
+    if ta and tb and (ta[0] != tb[0] or None not in (ta[1], tb[1]) and ta[1] != tb[1]) or part(a) != part(b):
         return False
     have_a = names_held((a.get("quote") or "") + " " + (a.get("title") or ""))
     have_b = names_held((b.get("quote") or "") + " " + (b.get("title") or ""))
-    return all(holds_name(n, have_b) for n in named if holds_name(n, have_a))
+    if not all(holds_name(n, have_b) for n in named if holds_name(n, have_a)):
+        return False
+    held_a = terms & set(content_words(a.get("quote") or ""))
+    return len(terms & set(content_words(b.get("quote") or ""))) >= MIN_HELD * len(held_a)
+
+
+def part(version: dict) -> bool:
+    """Is a version's value of a part of a year (a quarter, a half, weeks:
+    `lexicon.PART_OF_YEAR`), written within TIME_REACH characters of it, or,
+    with no time written near it, in its article's headline ("4TH QTR NET")?
+
+    >>> part({"value": "1.1 pct", "quote": "GDP rose 1.1 pct in the fourth quarter."})
+    True
+    >>> part({"value": "3.1 pct", "quote": "GDP grew 3.1 pct in 1986.", "title": "GDP UP IN QUARTER"})
+    False
+    """
+    x, own = version.get("quote") or "", F.values(version["value"])
+    i = x.find(own[0].surface) if own else -1
+    if i >= 0 and _PART.search(x, max(0, i - TIME_REACH), i + len(own[0].surface) + TIME_REACH):
+        return True
+    return time_of(version) is None and _PART.search(version.get("title") or "") is not None
 
 
 def unit_after(sentence: str, f: F.Fact) -> str:

@@ -114,3 +114,9 @@ SUPERSEDED_BEFORE = ["originally", "initially", "previously", "had estimated", "
 SUPERSEDED_UNTIL = ["but", "now", "instead", "while", "whereas", "however", "since then"]
 SUPERSEDED_AFTER = ["reported earlier", "previously reported", "originally reported", "reported previously",
                     "estimated earlier", "originally estimated", "before revision"]
+
+# Parts of a year a figure may be of ("rose 1.1 pct in the fourth quarter";
+# an earnings table under "4TH QTR NET"): a quarter's figure and the whole
+# year's are different quantities. Source: English (and wire-service) names
+# of the periods of a financial year.
+PART_OF_YEAR = ["quarter", "qtr", "half", "first half", "second half", "half-year", "week", "weeks"]

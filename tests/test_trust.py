@@ -195,6 +195,29 @@ def test_an_earnings_tables_figures_are_its_headlines_and_a_count_is_of_what_was
     assert len(conflicts.find(q, [days, again], None, 0.12)) == 1
 
 
+def test_a_version_about_something_else_or_of_a_quarter_is_not_a_disagreement():
+    q = "How much sugar did Bangladesh produce in its latest season?"
+    made = passage(1, "a", "Bangladesh's sugar production rose to 140,000 tonnes this season.", "1987-03-07")
+    tender = passage(2, "b", "Bangladesh passed on its tender for 100,000 tonnes of wheat.", "1987-03-03")
+    [c] = conflicts.find(q, [made, tender], None, 0.12)
+    assert conflicts.anchored([c], "140,000 tonnes [1].", q) == []  # the tender holds none of production, season
+    again = passage(2, "b", "Bangladesh's sugar production this season was 150,000 tonnes.", "1987-03-08")
+    [c] = conflicts.find(q, [made, again], None, 0.12)
+    assert len(conflicts.anchored([c], "140,000 tonnes [1].", q)) == 1
+    q = "How much did Canada's GDP grow in 1986?"
+    year = passage(1, "a", "Canada's GDP grew 3.1 pct in 1986, Statistics Canada said.", "1987-03-03")
+    quarter = passage(2, "b", "Canada's GDP grew 1.1 pct in the fourth quarter of 1986.", "1987-03-03")
+    [c] = conflicts.find(q, [year, quarter], None, 0.12)
+    assert conflicts.anchored([c], "3.1 pct [1].", q) == []  # a quarter's growth is not the year's
+    # a version far in size from the best-fitting one is left out, not the whole disagreement
+    q = "How long will Jamaica's IMF standby arrangement run?"
+    ps = [passage(1, "a", "Jamaica's IMF standby arrangement will run 15 months.", "1987-03-03"),
+          passage(2, "b", "Jamaica's IMF standby arrangement will now run one year.", "1987-03-04"),
+          passage(3, "c", "Poland rejoined the IMF after a 36-year absence.", "1987-03-01", relevance=0.6)]
+    [c] = conflicts.find(q, ps, None, 0.12)
+    assert {v["value"] for v in c.values} == {"15 months", "one year"}
+
+
 def test_each_articles_version_comes_first_only_when_it_is_about_what_the_question_names():
     from types import SimpleNamespace
 
