@@ -97,6 +97,17 @@ def articles_text(passages: list[Passage]) -> str:
     return " ".join(out)
 
 
+def _abbreviated(run: str, text: str) -> bool:
+    """Does the text write the initials of a spelled-out name in capitals
+    ("United Nations" -> "UN" or "U.N.")?
+
+    >>> _abbreviated("United Nations", "The U.N. said"), _abbreviated("Arbor Drugs", "the Agriculture Department")
+    (True, False)
+    """
+    letters = [x[0] for x in run.split() if x[0].isupper()]
+    return re.search(r"\b" + r"\.?".join(letters) + r"\b", text) is not None
+
+
 def gate(question: str, passages: list[Passage], settings: Settings) -> Gate:
     """Open when the best passage is relevant enough and holds the
     question's names and years (spelled out or abbreviated)."""
@@ -108,8 +119,10 @@ def gate(question: str, passages: list[Passage], settings: Settings) -> Gate:
     raw = articles_text(passages)
     have = names_held(raw)
     # a name spelled out in the question and abbreviated in the articles: "United Nations" / "UN"
+    # (the short form as the articles write it, in capitals: "UN", "U.N."; not one made from
+    # the articles' own spelled-out names, or "Arbor Drugs" would be the "Agriculture Department")
     spelled = {w for run in re.findall(r"[A-Z][a-z]+(?: (?:of |and )?[A-Z][a-z]+)+", question)
-               if "".join(x[0] for x in run.split() if x[0].isupper()).lower() in have for w in run.lower().split()}
+               if _abbreviated(run, raw) for w in run.lower().split()}
     missing = [t for t in key_terms(question) if t not in spelled and not holds_name(t, have)]
     if missing:
         return Gate(False, rel, missing, "the articles found do not mention " + ", ".join(missing))

@@ -108,6 +108,12 @@ def test_the_gate_finds_the_questions_context_in_the_headline_and_date():
     # the outlet is the story's own: "the Wire survey" is about this story, "the Post survey" is not
     assert gate("According to the Wire survey, what share of seats did Piedmont Airlines fill?", [p], Settings()).ok
     assert not gate("According to the Post survey, what share of seats did Piedmont Airlines fill?", [p], Settings()).ok
+    # a name spelled out in the question stands for its capital initials in the articles, not for
+    # initials made from the articles' own words ("Arbor Drugs" is not the "Agriculture Department")
+    usda = passage(1, "a", "Corn sales gained 2.5 mln tonnes, the U.S. Agriculture Department said.", relevance=0.7)
+    assert not gate("What were Arbor Drugs' sales?", [usda], Settings()).ok
+    un = passage(1, "a", "The U.N. agency said aid sales rose.", relevance=0.7)
+    assert gate("What did the United Nations agency say about aid sales?", [un], Settings()).ok
 
 
 def test_a_disagreement_is_one_quantity_newest_first_and_about_the_answer():
