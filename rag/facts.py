@@ -37,7 +37,7 @@ _WORDNUM = re.compile(r"\b(" + "|".join(WORD_NUMBERS) + r")(?:-(" + "|".join(lis
 _MONTH = "(?P<month>" + "|".join(sorted(MONTHS, key=len, reverse=True)) + r")\.?"
 _DATE_MD = re.compile(r"\b" + _MONTH + r"\s+(?P<day>\d{1,2})(?:st|nd|rd|th)?\b(?!\s*(?:%|percent|pct|million|mln|billion|bln))", re.I)
 _DATE_DM = re.compile(r"\b(?P<day>\d{1,2})(?:st|nd|rd|th)?\s+(?:of\s+)?" + _MONTH + r"\b", re.I)
-_MONTH_ONLY = re.compile(r"\b" + _MONTH + r"\b", re.I)
+_MONTH_ONLY = re.compile(r"\b" + _MONTH + r"\b(?!-[a-z])", re.I)  # not "Mar-a-Lago"
 # a count followed by a unit of time: "15 months", "a 15-month loan", "four weeks"
 _TIME_UNIT = re.compile(r"[\s-]*(?P<unit>" + "|".join(DURATION_UNITS) + r")s?\b", re.I)
 # "a month" is a span of time only after a hedge: "more than a month", "about a year"
@@ -169,6 +169,8 @@ def dates(text: str) -> list[Fact]:
 
     >>> sorted((f.kind, f.value) for f in dates("On Feb. 4 and 4 February; in April"))
     [('date', '2-4'), ('date', '2-4'), ('month', 4)]
+    >>> dates("Xi visited Mar-a-Lago in April.")[0].value
+    4
     """
     out, spans = [], []
     for rx in (_DATE_MD, _DATE_DM):
