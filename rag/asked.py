@@ -181,10 +181,24 @@ def placed_other(sentence: str, f: Fact, question: str, date: str | None) -> boo
     True
     """
     t = time_of({"value": f.surface, "quote": sentence, "date": date})
-    if t is None:
-        return elsewhen(sentence, question)
-    year, month = asked_time(question)
-    return year is not None and t[0] != year or None not in (month, t[1]) and t[1] != month
+    return elsewhen(sentence, question) if t is None else differ(t, asked_time(question))
+
+
+def differ(t: tuple[int | None, int | None], u: tuple[int | None, int | None]) -> bool:
+    """Are two (year, month) times different: their years, where both give
+    one, or their months, where both give one?
+
+    >>> differ((1987, 2), (1987, None)), differ((1987, 2), (None, 3)), differ((1986, None), (1987, 2))
+    (False, True, True)
+    """
+    return None not in (t[0], u[0]) and t[0] != u[0] or None not in (t[1], u[1]) and t[1] != u[1]
+
+
+def value_span(version: dict) -> tuple[str, int, int]:
+    """A version's sentence and where its value is written in it (-1, -1 when it is not)."""
+    x, own = version.get("quote") or "", values(version["value"])
+    i = x.find(own[0].surface) if own else -1
+    return x, i, (i + len(own[0].surface) if i >= 0 else -1)
 
 
 def _gap(i: int, j: int, k: int, m: int) -> int:
@@ -211,11 +225,9 @@ def time_of(version: dict) -> tuple[int, int | None] | None:
     >>> time_of({"value": "33.0 mln", "quote": "Sales were 33.0 mln vs 29.1 mln.", "date": "1987-03-04"}) is None
     True
     """
-    x, own = version.get("quote") or "", values(version["value"])
-    i = x.find(own[0].surface) if own else -1
+    x, i, j = value_span(version)
     if i < 0:
         return None
-    j = i + len(own[0].surface)
     date = version.get("date") or ""
     story = int(date[:4]) if date[:4].isdigit() else None
     now = int(date[5:7]) if date[5:7].isdigit() else 12

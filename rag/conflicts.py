@@ -7,7 +7,7 @@ import math
 import re
 
 from . import facts as F
-from .asked import TIME_REACH, asked_kinds, counted, placed_other, time_of
+from .asked import TIME_REACH, asked_kinds, counted, differ, placed_other, time_of, value_span
 from .gate import holds_name, name_words, names_held
 from .lexicon import CHANGE_BY, PART_OF_YEAR, QUALIFIERS, SUPERSEDED_AFTER, SUPERSEDED_BEFORE, SUPERSEDED_UNTIL
 from .text import content_words, inert, split_sentences
@@ -245,10 +245,13 @@ def anchored(found: list[Conflict], answer: str, question: str = "") -> list[Con
 
 def same_thing(a: dict, b: dict, named: list[str], terms: set[str] = frozenset()) -> bool:
     """Is version `b` a figure of what version `a` is of: not of another
-    year or month (`time_of`), and naming each of the question's `named` things that
-    `a` names (in its sentence or its article's headline)? A loan to U.K.
-    banks and a loan from anyone, or 1986's sales and this year's target,
-    are different quantities, not two accounts of one.
+    year or month (`time_of`), nor of a part of the year where `a` is not
+    (`part`); naming each of the question's `named` things that `a` names
+    (in its sentence or its article's headline); and holding MIN_HELD of
+    the question's `terms` that `a`'s sentence holds? A loan to U.K. banks
+    and a loan from anyone, 1986's sales and this year's target, or a wheat
+    tender and sugar production, are different quantities, not two
+    accounts of one.
 
     >>> a = {"value": "8.5 billion dlrs", "quote": "Brazil owes U.K. banks 8.5 billion dlrs.", "date": "1987-03-02"}
     >>> b = {"value": "11 billion dlrs", "quote": "Brazil got 11 billion dlrs in loans.", "date": "1987-03-02"}
@@ -256,7 +259,7 @@ def same_thing(a: dict, b: dict, named: list[str], terms: set[str] = frozenset()
     (False, True)
     """
     ta, tb = time_of(a), time_of(b)
-    if ta and tb and (ta[0] != tb[0] or None not in (ta[1], tb[1]) and ta[1] != tb[1]) or part(a) != part(b):
+    if ta and tb and differ(ta, tb) or part(a) != part(b):
         return False
     have_a = names_held((a.get("quote") or "") + " " + (a.get("title") or ""))
     have_b = names_held((b.get("quote") or "") + " " + (b.get("title") or ""))
@@ -276,9 +279,8 @@ def part(version: dict) -> bool:
     >>> part({"value": "3.1 pct", "quote": "GDP grew 3.1 pct in 1986.", "title": "GDP UP IN QUARTER"})
     False
     """
-    x, own = version.get("quote") or "", F.values(version["value"])
-    i = x.find(own[0].surface) if own else -1
-    if i >= 0 and _PART.search(x, max(0, i - TIME_REACH), i + len(own[0].surface) + TIME_REACH):
+    x, i, j = value_span(version)
+    if i >= 0 and _PART.search(x, max(0, i - TIME_REACH), j + TIME_REACH):
         return True
     return time_of(version) is None and _PART.search(version.get("title") or "") is not None
 
