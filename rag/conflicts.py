@@ -18,6 +18,7 @@ QUALIFIER_WINDOW = 14  # characters before a value searched for its qualifier ("
 MIN_VERSIONS = 2  # a disagreement needs two articles and two values
 MAX_SPREAD = 10  # values further apart than this factor measure different things (a total and a part)
 MIN_HELD = 0.75  # share of the question's words the answer's version holds that another version must hold
+MIN_HELD_TERMS = 2  # ... when it holds at least this many
 MIN_SHARED = 0.5  # share of the best version's question words a far version must hold (find's `spread`)
 UNIT_REACH = 3  # words after a count searched for what it counts
 SCALE_WORDS = {"mln", "bln", "million", "billion", "thousand", "hundred"}  # between a count and its unit ("16 mln bpd")
@@ -266,6 +267,8 @@ def same_thing(a: dict, b: dict, named: list[str], terms: set[str] = frozenset()
     if not all(holds_name(n, have_b) for n in named if holds_name(n, have_a)):
         return False
     held_a = terms & set(content_words(a.get("quote") or ""))
+    if len(held_a) < MIN_HELD_TERMS:  # one shared word says too little ("tariffs" and "duties" are one thing)
+        return True
     return len(terms & set(content_words(b.get("quote") or ""))) >= MIN_HELD * len(held_a)
 
 

@@ -215,6 +215,12 @@ def test_a_version_about_something_else_or_of_a_quarter_is_not_a_disagreement():
     quarter = passage(2, "b", "Canada's GDP grew 1.1 pct in the fourth quarter of 1986.", "1987-03-03")
     [c] = conflicts.find(q, [year, quarter], None, 0.12)
     assert conflicts.anchored([c], "3.1 pct [1].", q) == []  # a quarter's growth is not the year's
+    # one shared word of the question says too little to tell two things apart: tariffs and duties
+    q = "What tariff rate?"
+    cut = passage(1, "a", "The deal cut U.S. tariffs on Chinese goods to 30% for 90 days.", "2025-11-01")
+    duty = passage(2, "b", "Goods imported from China still face duties of over 40%.", "2025-11-02")
+    [c] = conflicts.find(q, [cut, duty], None, 0.12)
+    assert len(conflicts.anchored([c], "30% [1].", q)) == 1
     # a version far in size from the best-fitting one is left out, not the whole disagreement
     q = "How long will Jamaica's IMF standby arrangement run?"
     ps = [passage(1, "a", "Jamaica's IMF standby arrangement will run 15 months.", "1987-03-03"),
