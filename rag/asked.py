@@ -54,7 +54,14 @@ def counted(question: str) -> set[str]:
     ['day', 'did', 'meeting', 'the']
     """
     m = _HOW_MANY.search(question)
-    return {w.lower().removesuffix("s") for w in re.findall(r"[A-Za-z]+", m.group(1))} if m else set()
+    return {singular(w) for w in re.findall(r"[A-Za-z]+", m.group(1))} if m else set()
+
+
+def singular(word: str) -> str:
+    """A word lower-cased without a plural "s" ("Cargoes" -> "cargoe"): the
+    one form in which what a question counts and what a figure counts are
+    compared (`counted`, `conflicts.unit_after`)."""
+    return word.lower().removesuffix("s")
 
 
 def wants_name(question: str) -> bool:

@@ -7,7 +7,7 @@ import math
 import re
 
 from . import facts as F
-from .asked import TIME_REACH, asked_kinds, counted, differ, placed_other, time_of, value_span
+from .asked import TIME_REACH, asked_kinds, counted, differ, placed_other, singular, time_of, value_span
 from .gate import holds_name, name_words, names_held
 from .lexicon import CHANGE_BY, PART_OF_YEAR, QUALIFIERS, SUPERSEDED_AFTER, SUPERSEDED_BEFORE, SUPERSEDED_UNTIL
 from .text import content_words, inert, split_sentences
@@ -311,13 +311,13 @@ def unit_after(sentence: str, f: F.Fact) -> str:
         return m.group("short").lower()  # "16.1 mln barrels per day (bpd)": the text's own short form
     after = [w.lower() for w in re.findall(r"[A-Za-z]+", rest)[:UNIT_REACH]]
     after = [w for w in after if w not in SCALE_WORDS]
-    return after[0].removesuffix("s") if after and after[0] not in F.stopwords() else ""
+    return singular(after[0]) if after and after[0] not in F.stopwords() else ""
 
 
 def _span_unit(f: F.Fact) -> str:
     """The unit a span of time is written in: "24 hours" -> "hour"."""
     words = re.findall(r"[A-Za-z]+", f.surface)
-    return words[-1].lower().removesuffix("s") if words else ""
+    return singular(words[-1]) if words else ""
 
 
 def summary(found: list[Conflict]) -> str:

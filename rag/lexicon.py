@@ -119,4 +119,4 @@ SUPERSEDED_AFTER = ["reported earlier", "previously reported", "originally repor
 # an earnings table under "4TH QTR NET"): a quarter's figure and the whole
 # year's are different quantities. Source: English (and wire-service) names
 # of the periods of a financial year.
-PART_OF_YEAR = ["quarter", "qtr", "half", "first half", "second half", "half-year", "week", "weeks"]
+PART_OF_YEAR = ["quarter", "qtr", "half", "week", "weeks"]  # "half" is also read in "first half", "half-year"
