@@ -18,7 +18,7 @@ from . import conflicts, fallback, prompts
 from .asked import answers, asked_kinds, placed_elsewhen
 from .embed import Embedder
 from .facts import named
-from .gate import Gate, gate
+from .gate import Gate, gate, holds_name, names_held
 from .llm import LLM
 from .question import Question, clean_question
 from .retrieve import Sentence, newest_first, pack, score_sentences, search, wants_latest
@@ -108,11 +108,12 @@ def generate(ev: Evidence, llm: LLM, settings: Settings, on_token: Callable[[str
     return Draft("".join(pieces).strip(), llm.last_usage.get("prompt_tokens", 0), notes, msgs)
 
 
-def check(draft: Draft, passages: list[Passage], settings: Settings) -> Checked:
-    """Each sentence of the draft against its cited passage (`verify`)."""
+def check(draft: Draft, passages: list[Passage], settings: Settings, question: str = "") -> Checked:
+    """Each sentence of the draft against its cited passage (`verify`); the
+    question's own names need not be there."""
     if is_refusal(draft.raw) and "[" not in draft.raw:
         return Checked([])
-    checked = check_answer(draft.raw, passages, settings.min_support)
+    checked = check_answer(draft.raw, passages, settings.min_support, frozenset(named(question)))
     claims = [c for c in checked if c.supported]
     return Checked(claims, [c for c in checked if not c.supported], "llm" if claims else "abstain")
 
@@ -142,12 +143,22 @@ def typed(checked: Checked, question: str, settings: Settings, passages: list[Pa
         return checked
     said = " ".join(c.text for c in checked.claims)
     by_n = {p.n: p.text for p in passages}
+    heads = {p.n: f"{p.text} {p.doc.title or ''}" for p in passages}
     elsewhere = settings.same_time and any(placed_elsewhen(c.text, by_n[n], question)
                                            for c in checked.claims for n in c.cited if n in by_n)
-    if answers(said, question, settings.same_time) and not elsewhere:
+    if answers(said, question, settings.same_time) and not elsewhere and _about(checked.claims, heads, question):
         return checked
     dropped = [replace(c, supported=False, missing=["the kind of thing asked"]) for c in checked.claims]
     return Checked([], checked.removed + dropped, "abstain", checked.confidence)
+
+
+def _about(claims: list[Claim], by_n: dict[int, str], question: str) -> bool:
+    """Does every claim cite a passage that (with its article's headline)
+    names one of the question's names? "3.5 mln dlrs" cited to another
+    firm's story answers nothing about the firm asked of."""
+    asked = named(question)
+    return not asked or not by_n or all(any(n in by_n and any(holds_name(a, names_held(by_n[n])) for a in asked)
+                                for n in c.cited) for c in claims)
 
 
 def fall_back(ev: Evidence, settings: Settings, removed: list[Claim], confidence: float | None = None) -> Checked:
@@ -219,7 +230,7 @@ def answer(question: str | Question, index: Index, embedder: Embedder, llm: LLM 
     draft, checked = None, Checked([])
     if g.ok and llm is not None:
         draft = generate(ev, llm, settings, on_token)
-        checked = typed(confirm(check(draft, ev.passages, settings), draft, llm, settings), q.text, settings,
+        checked = typed(confirm(check(draft, ev.passages, settings, q.text), draft, llm, settings), q.text, settings,
                         ev.passages)
     if g.ok and not checked.claims:
         checked = fall_back(ev, settings, checked.removed, checked.confidence)

@@ -47,11 +47,14 @@ class Support:
     missing: list[str] = field(default_factory=list)  # facts not found, as written
 
 
-def support(claim: str, passages: list[Passage], min_support: float) -> Support:
+def support(claim: str, passages: list[Passage], min_support: float, given: frozenset[str] = frozenset()) -> Support:
     """Does the union of `passages` state `claim`? Its numbers and dates
     must be in the passages' text; its names may be in their articles'
     headlines too (a story's subject is often named only there: "Sales 33.0
-    mln vs 29.1 mln" under "ACME CORP YEAR NET" says Acme's sales).
+    mln vs 29.1 mln" under "ACME CORP YEAR NET" says Acme's sales). Names
+    `given` by the question need not be there: an answer that repeats the
+    question's "Monfort of Colorado" claims nothing by it (whether its
+    passage is about what the question names is `pipeline.typed`'s test).
 
     >>> from rag.types import Chunk, Document, Passage
     >>> d = Document("a", "", "h", "t"); c = Chunk("c", "a", "", 0, 0)
@@ -71,10 +74,10 @@ def support(claim: str, passages: list[Passage], min_support: float) -> Support:
     pool = F.extract(text)  # numbers and dates: from the passages alone
     context = " ".join([text, *dict.fromkeys(p.doc.title or "" for p in passages)])  # names: their headlines too
     said = sorted(F.extract(claim), key=lambda f: f.surface)
-    held = [f for f in said if F.matches(f, pool, context)]
+    held = [f for f in said if F.matches(f, pool, context) or f.kind == "name" and f.value in given]
     missing = [f.surface for f in said if f not in held]
     lead = F.leading_name(claim)
-    if lead and not F.matches(lead, pool, context):
+    if lead and lead.value not in given and not F.matches(lead, pool, context):
         missing.append(lead.surface)
     words = set(content_words(claim))
     # a value the passages state holds its own words as the claim writes
@@ -97,7 +100,8 @@ class Claim:
     reassigned: bool = False
 
 
-def check_sentence(sentence: str, passages: dict[int, Passage], min_support: float) -> Claim | None:
+def check_sentence(sentence: str, passages: dict[int, Passage], min_support: float,
+                   given: frozenset[str] = frozenset()) -> Claim | None:
     """Check one answer sentence; None when it states nothing (filler)."""
     text, ns = parse_markers(sentence)
     if not content_words(text) or is_refusal(text):
@@ -105,7 +109,7 @@ def check_sentence(sentence: str, passages: dict[int, Passage], min_support: flo
     valid = [n for n in ns if n in passages]
     dropped = [n for n in ns if n not in passages]
     if valid:
-        s = support(text, [passages[n] for n in valid], min_support)
+        s = support(text, [passages[n] for n in valid], min_support, given)
         if s.ok:
             # keep only the cited passages that contribute
             keep = [n for n in valid if support(text, [passages[n]], 0.0).overlap > 0] or valid
@@ -113,22 +117,23 @@ def check_sentence(sentence: str, passages: dict[int, Passage], min_support: flo
     # no valid citation, or the cited passages fail: find the one that holds it
     best: tuple[float, int] | None = None
     for n, p in passages.items():
-        s = support(text, [p], min_support)
+        s = support(text, [p], min_support, given)
         if s.ok and (best is None or s.overlap > best[0]):
             best = (s.overlap, n)
     if best is not None:
         return Claim(text, [best[1]], True, best[0], dropped + [n for n in valid if n != best[1]], reassigned=True)
-    s = support(text, [passages[n] for n in valid] or list(passages.values()), min_support)
+    s = support(text, [passages[n] for n in valid] or list(passages.values()), min_support, given)
     return Claim(text, valid, False, s.overlap, dropped, s.missing)
 
 
-def check_answer(answer: str, passages: list[Passage], min_support: float) -> list[Claim]:
-    """Every fact-stating sentence of `answer`, checked against `passages`."""
+def check_answer(answer: str, passages: list[Passage], min_support: float, given: frozenset[str] = frozenset()) -> list[Claim]:
+    """Every fact-stating sentence of `answer`, checked against `passages`
+    (the question's names `given`: `support`)."""
     by_n = {p.n: p for p in passages}
     claims = []
     # markers separated from their sentence by a line break stay with it
     for sentence in split_sentences(answer.replace("\n[", " [")):
-        c = check_sentence(sentence, by_n, min_support)
+        c = check_sentence(sentence, by_n, min_support, given)
         if c is not None:
             claims.append(c)
     return claims

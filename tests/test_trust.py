@@ -77,12 +77,15 @@ def test_a_model_answer_without_the_kind_asked_is_dropped():
 def test_a_figure_its_passage_gives_for_another_time_does_not_answer():
     q = "What was Japan's unemployment rate in February 1987?"
     said = Checked([Claim("3.0%", [1], True, 1.0)], mode="llm")
-    january = passage(1, "a", "The jobless rate rose to a record 3.0 pct in January, the agency said.", "1987-03-02")
+    january = passage(1, "a", "The jobless rate rose to a record 3.0 pct in January, the agency said.", "1987-03-02",
+                      title="Japan jobless rate")
     assert typed(said, q, Settings(), [january]).claims == []  # the model left out "in January"
-    february = passage(1, "a", "The jobless rate rose to 3.0 pct in February from 2.9 pct in January.", "1987-03-30")
+    february = passage(1, "a", "The jobless rate rose to 3.0 pct in February from 2.9 pct in January.", "1987-03-30",
+                       title="Japan jobless rate")
     assert typed(said, q, Settings(), [february]) == said
     assert typed(said, q, Settings(same_time=False), [january]) == said
-    base = passage(1, "a", "Growth was 3.0 pct in the month, up from January's 2.9 pct.", "1987-03-30")
+    base = passage(1, "a", "Growth was 3.0 pct in the month, up from January's 2.9 pct.", "1987-03-30",
+                   title="Japan growth")
     assert typed(said, q, Settings(), [base]) == said  # January is what it is compared with
 
 
@@ -230,21 +233,27 @@ def test_a_version_about_something_else_or_of_a_quarter_is_not_a_disagreement():
     assert {v["value"] for v in c.values} == {"15 months", "one year"}
 
 
-def test_each_articles_version_comes_first_only_when_it_is_about_what_the_question_names():
+def ranked(headlines: dict[str, str], said: list[tuple[str, str, float]]):
+    """Fake ranked sentences (article, text, cosine), best first, and an index of their articles."""
     from types import SimpleNamespace
 
-    from rag.retrieve import Sentence, pack
+    from rag.retrieve import Sentence
     from rag.types import Hit
 
-    docs = {d: Document(d, "", d, t, date="1987-03-05") for d, t in
-            [("iea", "IEA says OPEC output fell"), ("arg", "Argentine output down"), ("svy", "OPEC output survey")]}
-    said = [("iea", "OPEC produced 16.1 mln bpd in February.", 0.8),
-            ("iea", "The IEA said stocks were drawn down.", 0.7),
-            ("arg", "Argentine crude production fell to 12.3 mln barrels.", 0.7),
-            ("svy", "Output averaged 16 mln bpd in February, a survey shows.", 0.6)]
+    docs = {d: Document(d, "", d, t, date="1987-03-05") for d, t in headlines.items()}
     ss = [Sentence(x, Hit(Chunk(f"{d}-{i}", d, x, 0, 9), 1.0, i, r), 0, r, 1.0 / (i + 1))
           for i, (d, x, r) in enumerate(said)]
-    index = SimpleNamespace(docs=docs)
+    return ss, SimpleNamespace(docs=docs)
+
+
+def test_each_articles_version_comes_first_only_when_it_is_about_what_the_question_names():
+    from rag.retrieve import pack
+
+    ss, index = ranked({"iea": "IEA says OPEC output fell", "arg": "Argentine output down", "svy": "OPEC output survey"},
+                       [("iea", "OPEC produced 16.1 mln bpd in February.", 0.8),
+                        ("iea", "The IEA said stocks were drawn down.", 0.7),
+                        ("arg", "Argentine crude production fell to 12.3 mln barrels.", 0.7),
+                        ("svy", "Output averaged 16 mln bpd in February, a survey shows.", 0.6)])
     settings = Settings(top_k=2, context_tokens=200)
     q = "How much crude did OPEC produce in February?"
     named = [f.value for f in names(q)]
@@ -271,3 +280,38 @@ def test_a_far_version_about_something_else_is_not_a_disagreement():
     scores = {p.text: p.relevance for p in ps}
     assert len(conflicts.find(q, ps, scores, 0.12, floor=0.35)) == 1  # no spread: listed
     assert conflicts.find(q, ps, scores, 0.12, floor=0.35, spread=0.15) == []
+
+
+def test_a_name_only_a_low_ranked_table_holds_is_packed_in_place_of_one_naming_nothing():
+    from rag.retrieve import pack
+
+    ss, index = ranked({"pall": "Pall Corp second quarter sales up", "nz": "N.Z. quarter retail sales fall",
+                        "arbor": "ARBOR DRUGS INC 2ND QTR JAN 31 NET"},
+                       [("pall", "Pall Corp said sales for the second quarter were up 17.5 pct.", 0.5),
+                        ("nz", "Retail sales in the quarter fell 13.2 pct.", 0.45),
+                        ("arbor", "Sales 58.7 mln vs 40.6 mln", 0.29)])
+    settings = Settings(top_k=2, context_tokens=200)
+    q = "What were Arbor Drugs' sales in its second quarter?"
+    assert [p.doc.id for p in pack(ss, index, settings, None, set(), ["arbor", "drugs"])] == ["pall", "arbor"]
+    assert [p.doc.id for p in pack(ss, index, settings, None, set(), ["pall"])] == ["pall", "nz"]  # held: no change
+    assert [p.doc.id for p in pack(ss, index, settings)] == ["pall", "nz"]
+    assert gate(q, pack(ss, index, settings, None, set(), ["arbor", "drugs"]), Settings(min_relevance=0.2)).ok
+
+
+def test_an_answer_cited_to_a_passage_about_another_firm_answers_nothing():
+    q = "What was Arbor Drugs' net income for its full fiscal year?"
+    said = Checked([Claim("3.5 million dollars", [1], True, 1.0)], mode="llm")
+    other = passage(1, "hsai", "For the year Healthcare reported net income of 3.5 mln dlrs.", title="HEALTHCARE SEES WRITE-OFFS")
+    assert typed(said, q, Settings(), [other]).claims == []
+    table = passage(1, "arbr", "Net 3.5 mln vs 2.8 mln", title="ARBOR DRUGS INC YEAR NET")  # named in its headline
+    assert typed(said, q, Settings(), [table]) == said
+
+
+def test_an_answer_may_repeat_the_questions_names_its_passage_writes_shorter():
+    story = passage(1, "mnft", "For its fiscal year, Monfort reported 25.1 mln dlrs in earnings.")
+    answer_ = "Monfort of Colorado earned 25.1 million dollars. [1]"
+    assert not check_answer(answer_, [story], 0.5)[0].supported  # "Colorado" is not in the passage
+    [c] = check_answer(answer_, [story], 0.5, frozenset({"monfort", "colorado"}))
+    assert c.supported and c.cited == [1]
+    assert not check_answer("Monfort of Colorado earned 26 million dollars. [1]", [story], 0.5,
+                            frozenset({"monfort", "colorado"}))[0].supported  # the figure still must be there
