@@ -60,7 +60,7 @@ def counted(question: str) -> set[str]:
 def singular(word: str) -> str:
     """A word lower-cased without a plural "s" ("Cargoes" -> "cargoe"): the
     one form in which what a question counts and what a figure counts are
-    compared (`counted`, `conflicts.unit_after`)."""
+    compared (`counted`, `quantity.unit_after`)."""
     return word.lower().removesuffix("s")
 
 

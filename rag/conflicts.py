@@ -7,76 +7,21 @@ import math
 import re
 
 from . import facts as F
-from .asked import TIME_REACH, asked_kinds, counted, differ, placed_other, singular, time_of, value_span
+from .asked import TIME_REACH, asked_kinds, counted, differ, placed_other, time_of, value_span
 from .gate import holds_name, name_words, names_held
-from .lexicon import CHANGE_BY, PART_OF_YEAR, QUALIFIERS, SUPERSEDED_AFTER, SUPERSEDED_BEFORE, SUPERSEDED_UNTIL
+from .lexicon import PART_OF_YEAR
+from .quantity import is_change, restated, span_unit, superseded, unit_after, with_qualifier
 from .text import content_words, inert, split_sentences
 from .types import Conflict, Passage, byline
 
 CHARS_PER_WORD = 8  # distance in characters counted as one word between a value and a question term
-QUALIFIER_WINDOW = 14  # characters before a value searched for its qualifier ("over", "nearly")
 MIN_VERSIONS = 2  # a disagreement needs two articles and two values
 MAX_SPREAD = 10  # values further apart than this factor measure different things (a total and a part)
 MIN_HELD = 0.75  # share of the question's words the answer's version holds that another version must hold
 MIN_HELD_TERMS = 2  # ... when it holds at least this many
 MIN_SHARED = 0.5  # share of the best version's question words a far version must hold (find's `spread`)
-UNIT_REACH = 3  # words after a count searched for what it counts
-SCALE_WORDS = {"mln", "bln", "million", "billion", "thousand", "hundred"}  # between a count and its unit ("16 mln bpd")
-_RANGE_END = re.compile(r"^\s*(?:and|to|or|-)\s*[\d.,]+\d")  # the other end of a range
-_SPELLED = re.compile(r"^\s*(?:(?:" + "|".join(SCALE_WORDS) + r")\s+)?(?P<words>(?:[A-Za-z]+\s+){2,4})\((?P<short>[A-Za-z]{2,5})\)")
 
-_QUAL = re.compile(r"(?:\b(?:" + "|".join(QUALIFIERS) + r")\s+)$", re.I)
-_REPLACED = re.compile(r"\b(?:" + "|".join(SUPERSEDED_BEFORE) + r")\b", re.I)
-_UNTIL = re.compile(r";|\b(?:" + "|".join(SUPERSEDED_UNTIL) + r")\b", re.I)
-_REPLACED_AFTER = re.compile(r"^\W*(?:" + "|".join(SUPERSEDED_AFTER) + r")\b", re.I)
 _PART = re.compile(r"\b(?:" + "|".join(PART_OF_YEAR) + r")\b", re.I)
-_CHANGE = re.compile(r"\b(?:" + "|".join(CHANGE_BY) + r")\s+(?:(?:" + "|".join(QUALIFIERS) + r")\s+)?$", re.I)
-
-
-def is_change(sentence: str, f: F.Fact) -> bool:
-    """Is the value how much something moved ("by 10 percent"), not its level?
-
-    >>> q = F.quantities("a 10 percent cut")[0]
-    >>> is_change("cut tariffs by 10 percent", q), is_change("tariffs of 10 percent", q)
-    (True, False)
-    """
-    i = sentence.find(f.surface)
-    return i >= 0 and _CHANGE.search(sentence[max(0, i - QUALIFIER_WINDOW - 4):i]) is not None
-
-
-def superseded(sentence: str, f: F.Fact) -> bool:
-    """Does the sentence give the value as one since replaced: after
-    "originally" or "had estimated" (`lexicon.SUPERSEDED_BEFORE`) with no
-    word of contrast between ("but now", `lexicon.SUPERSEDED_UNTIL`), or
-    followed by "reported earlier"? It is then an earlier version, not the
-    story's own.
-
-    >>> s = "It was originally to last 15 months, but will now go for one year."
-    >>> [superseded(s, f) for f in F.values(s)]
-    [True, False]
-    >>> s = "The tender originally called for two to three cargoes."
-    >>> [superseded(s, f) for f in F.values(s)]
-    [True, True]
-    >>> s = "Net was corrected to 485,380 dlrs from 528,790 dlrs reported earlier."
-    >>> [superseded(s, f) for f in F.values(s)]
-    [False, True]
-    """
-    i = sentence.find(f.surface)
-    if i < 0:
-        return False
-    if _REPLACED_AFTER.match(sentence[i + len(f.surface):]):
-        return True
-    marks = [m.end() for m in _REPLACED.finditer(sentence, 0, i)]
-    return bool(marks) and not _UNTIL.search(sentence, marks[-1], i)
-
-
-def _with_qualifier(sentence: str, surface: str) -> str:
-    """The value as written, with a qualifier before it: "over 40%"."""
-    i = sentence.find(surface)
-    m = _QUAL.search(sentence[max(0, i - QUALIFIER_WINDOW):i]) if i >= 0 else None
-    if m and m.group(0).strip().lower() != "to":
-        return m.group(0) + surface
-    return surface
 
 
 def closeness(sentence: str, f: F.Fact, weights: dict[str, float]) -> float:
@@ -164,12 +109,13 @@ def find(question: str, passages: list[Passage], scores: dict[str, float] | None
     # and a change ("by 10%") never disagrees with a level ("to 30%")
     groups: dict[tuple[str, str, bool], list[tuple[float, str, F.Fact, str, Passage]]] = {}
     asked_units = counted(question)  # "how many days": a span in hours is of something else
-    for d, (fit, f, x, p) in chosen.items():
-        unit = unit_after(x, f)
-        if asked_units and (unit or f.kind == "duration") and (unit or _span_unit(f)) not in asked_units:
-            continue
-        if f.value not in given and (unit or f.kind != "num"):  # a bare count ("eight") counts nothing known
-            groups.setdefault((f.kind, unit, is_change(x, f)), []).append((fit, d, f, x, p))
+    for d, (fit, first, x, p) in chosen.items():
+        for f in filter(None, (first, restated(x, first, kinds))):  # "7.4 billion dlrs, or 6.7 pct": either
+            unit = unit_after(x, f)
+            if asked_units and (unit or f.kind == "duration") and (unit or span_unit(f)) not in asked_units:
+                continue
+            if f.value not in given and (unit or f.kind != "num"):  # a bare count ("eight") counts nothing known
+                groups.setdefault((f.kind, unit, is_change(x, f)), []).append((fit, d, f, x, p))
     if not groups:
         return []
     group = max(groups.values(), key=lambda g: (len(g), max(v[0] for v in g)))
@@ -182,7 +128,7 @@ def find(question: str, passages: list[Passage], scores: dict[str, float] | None
         if f.value in seen:
             continue
         seen.add(f.value)
-        values.append({"value": _with_qualifier(x, f.surface), "n": p.n, "doc_id": d, "chunk_id": p.chunk.id,
+        values.append({"value": with_qualifier(x, f.surface), "n": p.n, "doc_id": d, "chunk_id": p.chunk.id,
                        "title": p.doc.title, "outlet": p.doc.outlet, "date": p.doc.date, "quote": x})
     return [Conflict(kind=group[0][2].kind, values=values)]
 
@@ -286,38 +232,6 @@ def part(version: dict) -> bool:
     if i >= 0 and _PART.search(x, max(0, i - TIME_REACH), j + TIME_REACH):
         return True
     return time_of(version) is None and _PART.search(version.get("title") or "") is not None
-
-
-def unit_after(sentence: str, f: F.Fact) -> str:
-    """What a count counts: the word right after it, past scale words
-    ("16 mln bpd" -> "bpd", "eight cargoes" -> "cargoe"), singular-ish;
-    an amount's currency; "" for rates and dates, whose kind is their unit,
-    and where a function word follows.
-
-    >>> unit_after("Output was 16 mln bpd in February.", F.quantities("16 mln bpd")[0])
-    'bpd'
-    >>> s = "It made 16.1 mln barrels per day (bpd), or between 15.3 and 15.5 mln bpd."
-    >>> [unit_after(s, f) for f in F.quantities(s)]
-    ['bpd', 'bpd', 'bpd']
-    """
-    i = sentence.find(f.surface)
-    if f.kind == "money":
-        return F.currency(f)  # "5 mln dlrs" and "5 mln stg" are different amounts
-    if f.kind != "num" or i < 0:
-        return ""
-    rest = _RANGE_END.sub("", sentence[i + len(f.surface):], count=1)  # "15.3 and 15.5 mln bpd": bpd
-    m = _SPELLED.match(rest)
-    if m and "".join(w[0] for w in m.group("words").split()).lower() == m.group("short").lower():
-        return m.group("short").lower()  # "16.1 mln barrels per day (bpd)": the text's own short form
-    after = [w.lower() for w in re.findall(r"[A-Za-z]+", rest)[:UNIT_REACH]]
-    after = [w for w in after if w not in SCALE_WORDS]
-    return singular(after[0]) if after and after[0] not in F.stopwords() else ""
-
-
-def _span_unit(f: F.Fact) -> str:
-    """The unit a span of time is written in: "24 hours" -> "hour"."""
-    words = re.findall(r"[A-Za-z]+", f.surface)
-    return singular(words[-1]) if words else ""
 
 
 def summary(found: list[Conflict]) -> str:

@@ -315,3 +315,15 @@ def test_an_answer_may_repeat_the_questions_names_its_passage_writes_shorter():
     assert c.supported and c.cited == [1]
     assert not check_answer("Monfort of Colorado earned 26 million dollars. [1]", [story], 0.5,
                             frozenset({"monfort", "colorado"}))[0].supported  # the figure still must be there
+
+
+def test_a_value_restated_in_another_unit_is_its_articles_version():
+    q = "By how much did US durable goods orders fall in January?"
+    ps = [passage(1, "a", "In January, U.S. durable goods orders dropped 7.5 pct.", "1987-03-06"),
+          passage(2, "b", "In January U.S. durable goods orders fell 7.4 billion dlrs, or 6.7 pct, to 103 billion dlrs.",
+                  "1987-03-04")]
+    [c] = conflicts.find(q, ps, None, 0.12)
+    assert [v["value"] for v in c.values] == ["7.5 pct", "6.7 pct"]
+    ps[1] = passage(2, "b", "In January U.S. durable goods orders fell 7.4 billion dlrs to 103 billion dlrs, "
+                            "and shipments 6.7 pct.", "1987-03-04")
+    assert conflicts.find(q, ps, None, 0.12) == []  # not beside it: another quantity

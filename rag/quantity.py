@@ -1,0 +1,122 @@
+"""How a value sits in its sentence: what it counts (`unit_after`), its
+qualifier ("over 40%"), whether it is a change ("by 10%") rather than a
+level, one the sentence says was replaced, or the same value restated in
+another unit beside it. Read by `conflicts` to tell one quantity's
+versions apart from other figures."""
+
+from __future__ import annotations
+
+import re
+
+from . import facts as F
+from .asked import singular
+from .lexicon import CHANGE_BY, QUALIFIERS, SUPERSEDED_AFTER, SUPERSEDED_BEFORE, SUPERSEDED_UNTIL
+
+QUALIFIER_WINDOW = 14  # characters before a value searched for its qualifier ("over", "nearly")
+UNIT_REACH = 3  # words after a count searched for what it counts
+SCALE_WORDS = {"mln", "bln", "million", "billion", "thousand", "hundred"}  # between a count and its unit ("16 mln bpd")
+_RANGE_END = re.compile(r"^\s*(?:and|to|or|-)\s*[\d.,]+\d")  # the other end of a range
+_SPELLED = re.compile(r"^\s*(?:(?:" + "|".join(SCALE_WORDS) + r")\s+)?(?P<words>(?:[A-Za-z]+\s+){2,4})\((?P<short>[A-Za-z]{2,5})\)")
+_QUAL = re.compile(r"(?:\b(?:" + "|".join(QUALIFIERS) + r")\s+)$", re.I)
+_REPLACED = re.compile(r"\b(?:" + "|".join(SUPERSEDED_BEFORE) + r")\b", re.I)
+_UNTIL = re.compile(r";|\b(?:" + "|".join(SUPERSEDED_UNTIL) + r")\b", re.I)
+_REPLACED_AFTER = re.compile(r"^\W*(?:" + "|".join(SUPERSEDED_AFTER) + r")\b", re.I)
+_BESIDE = re.compile(r"^\s*(?:,\s*or|\()\s*(?:(?:" + "|".join(QUALIFIERS) + r")\s+)?$", re.I)  # one value, two units
+_CHANGE = re.compile(r"\b(?:" + "|".join(CHANGE_BY) + r")\s+(?:(?:" + "|".join(QUALIFIERS) + r")\s+)?$", re.I)
+
+
+def is_change(sentence: str, f: F.Fact) -> bool:
+    """Is the value how much something moved ("by 10 percent"), not its level?
+
+    >>> q = F.quantities("a 10 percent cut")[0]
+    >>> is_change("cut tariffs by 10 percent", q), is_change("tariffs of 10 percent", q)
+    (True, False)
+    """
+    i = sentence.find(f.surface)
+    return i >= 0 and _CHANGE.search(sentence[max(0, i - QUALIFIER_WINDOW - 4):i]) is not None
+
+
+def superseded(sentence: str, f: F.Fact) -> bool:
+    """Does the sentence give the value as one since replaced: after
+    "originally" or "had estimated" (`lexicon.SUPERSEDED_BEFORE`) with no
+    word of contrast between ("but now", `lexicon.SUPERSEDED_UNTIL`), or
+    followed by "reported earlier"? It is then an earlier version, not the
+    story's own.
+
+    >>> s = "It was originally to last 15 months, but will now go for one year."
+    >>> [superseded(s, f) for f in F.values(s)]
+    [True, False]
+    >>> s = "The tender originally called for two to three cargoes."
+    >>> [superseded(s, f) for f in F.values(s)]
+    [True, True]
+    >>> s = "Net was corrected to 485,380 dlrs from 528,790 dlrs reported earlier."
+    >>> [superseded(s, f) for f in F.values(s)]
+    [False, True]
+    """
+    i = sentence.find(f.surface)
+    if i < 0:
+        return False
+    if _REPLACED_AFTER.match(sentence[i + len(f.surface):]):
+        return True
+    marks = [m.end() for m in _REPLACED.finditer(sentence, 0, i)]
+    return bool(marks) and not _UNTIL.search(sentence, marks[-1], i)
+
+
+def restated(sentence: str, f: F.Fact, kinds: set[str]) -> F.Fact | None:
+    """The same value in another asked kind, given beside it ("fell 7.4
+    billion dlrs, or 6.7 pct"; "6.7 pct (7.4 billion dlrs)").
+
+    >>> s = "Orders fell 7.4 billion dlrs, or 6.7 pct, to 103 billion dlrs."
+    >>> [restated(s, f, {"money", "pct"}).surface for f in F.values(s)[:1]], restated(s, F.values(s)[2], {"pct"})
+    (['6.7 pct'], None)
+    """
+    i = sentence.find(f.surface)
+    for g in F.values(sentence):
+        j = sentence.find(g.surface)
+        if g.kind == f.kind or g.kind not in kinds or i < 0 or j < 0:
+            continue
+        a, b = (i + len(f.surface), j) if i < j else (j + len(g.surface), i)
+        if _BESIDE.match(sentence[a:b]):
+            return g
+    return None
+
+
+def with_qualifier(sentence: str, surface: str) -> str:
+    """The value as written, with a qualifier before it: "over 40%"."""
+    i = sentence.find(surface)
+    m = _QUAL.search(sentence[max(0, i - QUALIFIER_WINDOW):i]) if i >= 0 else None
+    if m and m.group(0).strip().lower() != "to":
+        return m.group(0) + surface
+    return surface
+
+
+def unit_after(sentence: str, f: F.Fact) -> str:
+    """What a count counts: the word right after it, past scale words
+    ("16 mln bpd" -> "bpd", "eight cargoes" -> "cargoe"), singular-ish;
+    an amount's currency; "" for rates and dates, whose kind is their unit,
+    and where a function word follows.
+
+    >>> unit_after("Output was 16 mln bpd in February.", F.quantities("16 mln bpd")[0])
+    'bpd'
+    >>> s = "It made 16.1 mln barrels per day (bpd), or between 15.3 and 15.5 mln bpd."
+    >>> [unit_after(s, f) for f in F.quantities(s)]
+    ['bpd', 'bpd', 'bpd']
+    """
+    i = sentence.find(f.surface)
+    if f.kind == "money":
+        return F.currency(f)  # "5 mln dlrs" and "5 mln stg" are different amounts
+    if f.kind != "num" or i < 0:
+        return ""
+    rest = _RANGE_END.sub("", sentence[i + len(f.surface):], count=1)  # "15.3 and 15.5 mln bpd": bpd
+    m = _SPELLED.match(rest)
+    if m and "".join(w[0] for w in m.group("words").split()).lower() == m.group("short").lower():
+        return m.group("short").lower()  # "16.1 mln barrels per day (bpd)": the text's own short form
+    after = [w.lower() for w in re.findall(r"[A-Za-z]+", rest)[:UNIT_REACH]]
+    after = [w for w in after if w not in SCALE_WORDS]
+    return singular(after[0]) if after and after[0] not in F.stopwords() else ""
+
+
+def span_unit(f: F.Fact) -> str:
+    """The unit a span of time is written in: "24 hours" -> "hour"."""
+    words = re.findall(r"[A-Za-z]+", f.surface)
+    return singular(words[-1]) if words else ""
