@@ -55,7 +55,9 @@ def find(question: str, passages: list[Passage], scores: dict[str, float] | None
 
     `scores` maps a sentence to its cosine with the question; sentences
     within `margin` of their article's best passage, and at least `floor`,
-    are candidates. Each article's value comes from its best candidate.
+    are candidates (or below `floor`, a table's row under a headline
+    naming all the question names: `headed`). Each article's value comes
+    from its best candidate.
     A version read from a sentence more than `spread` below the best
     version's, and holding under half as many of the question's words, is
     about something else ("50 pct of its stock" beside "55.5 pct of seats
@@ -75,7 +77,8 @@ def find(question: str, passages: list[Passage], scores: dict[str, float] | None
     cands = []  # (passage, sentence): sentences about as relevant as their article's best
     for p in passages:
         for x in split_sentences(p.text):
-            if scores.get(x, p.relevance) >= max(best_of[p.doc.id] - margin, floor) and about(x, p, named):
+            rel = scores.get(x, p.relevance)
+            if rel >= best_of[p.doc.id] - margin and (rel >= floor or headed(x, p, named)) and about(x, p, named):
                 cands.append((p, x))
     if not cands:
         return []
@@ -162,6 +165,20 @@ def about(sentence: str, p: Passage, named: list[str]) -> bool:
     (True, False)
     """
     return mentions(sentence, named) or not F.names(sentence) and mentions(p.doc.title or "", named)
+
+
+def headed(sentence: str, p: Passage, named: list[str]) -> bool:
+    """Is a sentence that names nothing under a headline naming everything
+    the question names? A table's row ("Sales 58.7 mln vs 40.6 mln") is
+    far from any question by meaning, and its headline says whose it is.
+
+    >>> from rag.types import Chunk, Document
+    >>> p = Passage(1, Chunk("c", "a", "", 0, 0), Document("a", "", "h", "ARBOR DRUGS INC 2ND QTR NET"), "", 0.3)
+    >>> headed("Sales 58.7 mln vs 40.6 mln", p, ["arbor", "drugs"]), headed("Sales 5 mln", p, ["arbor", "pall"])
+    (True, False)
+    """
+    head = names_held(p.doc.title or "")
+    return bool(named) and not F.names(sentence) and all(holds_name(n, head) for n in named)
 
 
 def anchored(found: list[Conflict], answer: str, question: str = "") -> list[Conflict]:

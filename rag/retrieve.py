@@ -18,6 +18,8 @@ from .store import Index
 from .text import content_words, count_tokens, lexical_words, load_bm25s, split_sentences
 from .types import Hit, Passage
 
+COVER_ARTICLES = 2  # articles whose sentences may bring in a name no passage holds (two: a story and its correction)
+
 
 def rrf(rankings: list[list[int]], k: int = 60) -> dict[int, float]:
     """Reciprocal rank fusion: sum of 1/(k + rank) over the rankings.
@@ -174,30 +176,32 @@ def _cover(sentences: list[Sentence], index: Index, named: list[str] | tuple[str
            chosen: dict[str, list[Sentence]], taken: set[int], budget: int, top_k: int, frame: int) -> int:
     """Each of the question's names that no chosen passage (nor its
     article's headline) holds gets the best-ranked sentence that holds it,
-    in place of the last passage that holds none of them: an earnings
-    table's rows rank low by meaning ("Sales 58.7 mln vs 40.6 mln"), and
-    without them the gate refuses a question its headline answers. Returns
-    the budget left."""
+    from each of up to COVER_ARTICLES articles, in place of the last
+    passages that hold none of them: an earnings table's rows rank low by
+    meaning ("Sales 58.7 mln vs 40.6 mln"), and without them the gate
+    refuses a question its headline answers (and a corrected table is a
+    second version). Returns the budget left."""
     for name in named:
         if any(_names(x, index, [name]) for ss in chosen.values() for x in ss):
             continue
-        pick = next((i for i, s in enumerate(sentences) if i not in taken and _names(s, index, [name])), None)
-        if pick is None:
-            continue
-        s = sentences[pick]
-        free = [c for c, ss in chosen.items() if not any(_names(x, index, named) for x in ss)] if named else []
-        drop = free[-1] if len(chosen) >= top_k and free else None
-        if len(chosen) >= top_k and drop is None:
-            continue
-        back = sum(count_tokens(x.text) for x in chosen[drop]) + frame if drop else 0
-        cost = count_tokens(s.text) + frame
-        if cost > budget + back:
-            continue
-        if drop:
-            del chosen[drop]
-        budget += back - cost
-        taken.add(pick)
-        chosen.setdefault(s.hit.chunk.id, []).append(s)
+        docs: set[str] = set()
+        for i, s in enumerate(sentences):
+            if len(docs) >= COVER_ARTICLES:
+                break
+            if i in taken or s.hit.chunk.doc_id in docs or not _names(s, index, [name]):
+                continue
+            free = [c for c, ss in chosen.items() if not any(_names(x, index, named) for x in ss)]
+            drop = free[-1] if len(chosen) >= top_k and free else None
+            back = sum(count_tokens(x.text) for x in chosen[drop]) + frame if drop else 0
+            cost = count_tokens(s.text) + frame
+            if len(chosen) >= top_k and drop is None or cost > budget + back:
+                break
+            if drop:
+                del chosen[drop]
+            budget += back - cost
+            taken.add(i)
+            docs.add(s.hit.chunk.doc_id)
+            chosen.setdefault(s.hit.chunk.id, []).append(s)
     return budget
 
 

@@ -327,3 +327,23 @@ def test_a_value_restated_in_another_unit_is_its_articles_version():
     ps[1] = passage(2, "b", "In January U.S. durable goods orders fell 7.4 billion dlrs to 103 billion dlrs, "
                             "and shipments 6.7 pct.", "1987-03-04")
     assert conflicts.find(q, ps, None, 0.12) == []  # not beside it: another quantity
+
+
+def test_a_corrected_table_is_a_second_version_though_far_from_the_question_by_meaning():
+    from rag.retrieve import pack
+
+    ss, index = ranked({"pall": "Pall Corp second quarter sales up", "nz": "N.Z. quarter retail sales fall",
+                        "arb1": "ARBOR DRUGS INC 2ND QTR JAN 31 NET", "arb2": "ARBOR DRUGS INC 2ND QTR JAN 31 NET"},
+                       [("pall", "Pall Corp said sales for the second quarter were up 17.5 pct.", 0.5),
+                        ("nz", "Retail sales in the quarter fell 13.2 pct.", 0.45),
+                        ("arb1", "Sales 58.7 mln vs 40.6 mln", 0.29),
+                        ("arb2", "Sales 58.8 mln vs 40.7 mln", 0.28)])
+    q = "What were Arbor Drugs' sales in its second quarter?"
+    ps = pack(ss, index, Settings(top_k=2, context_tokens=200), None, {"money", "num"}, ["arbor", "drugs"])
+    assert [p.doc.id for p in ps] == ["arb1", "arb2"]  # each in place of a passage naming neither
+    scores = {s.text: s.dense for s in ss}
+    [c] = conflicts.find(q, ps, scores, 0.12, floor=0.35)
+    assert {v["value"] for v in c.values} == {"58.7 mln", "58.8 mln"}
+    ps = [p for p in ps if p.doc.id != "arb2"] + [passage(3, "arb2", "Sales 58.8 mln vs 40.7 mln", relevance=0.28,
+                                                          title="PALL CORP 2ND QTR NET")]
+    assert conflicts.find(q, ps, scores, 0.12, floor=0.35) == []  # another firm's table: below the floor
