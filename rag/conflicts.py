@@ -8,7 +8,7 @@ import re
 
 from . import facts as F
 from .asked import TIME_REACH, asked_kinds, counted, differ, placed_other, time_of, value_span
-from .gate import holds_name, name_words, names_held
+from .gate import holds_name, names_any, names_held
 from .lexicon import PART_OF_YEAR
 from .quantity import is_change, restated, span_unit, superseded, unit_after, with_qualifier
 from .text import content_words, inert, split_sentences
@@ -151,7 +151,7 @@ def mentions(sentence: str, names: list[str]) -> bool:
     >>> mentions("Chilean GDP grew 5.7 pct.", ["chile"]), mentions("GDP grew 1.7 pct.", ["chile"])
     (True, False)
     """
-    return not names or any(holds_name(n, name_words(sentence)) for n in names)
+    return names_any(sentence, names)
 
 
 def about(sentence: str, p: Passage, named: list[str]) -> bool:

@@ -76,6 +76,21 @@ def holds_name(name: str, have: set[str]) -> bool:
     return any(same_stem(name, w) for w in have)
 
 
+def names_any(text: str, names: list[str] | tuple[str, ...]) -> bool:
+    """Does a text name one of these (`names_held`: up to ending, a
+    country's other names, initialisms), or are there none?
+
+    >>> names_any("Chilean GDP grew 5.7 pct.", ["chile"]), names_any("U.K. GDP grew.", ["britain", "chile"])
+    (True, True)
+    >>> names_any("GDP grew 1.7 pct.", ["chile"]), names_any("GDP grew.", [])
+    (False, True)
+    """
+    if not names:
+        return True
+    have = names_held(text)
+    return any(holds_name(n, have) for n in names)
+
+
 def key_terms(question: str) -> list[str]:
     """What a question is specifically about: its names (capitalized words
     past the first, acronyms) and years. "U.S." reads as "us".

@@ -18,7 +18,7 @@ from . import conflicts, fallback, prompts
 from .asked import answers, asked_kinds, placed_elsewhen
 from .embed import Embedder
 from .facts import named
-from .gate import Gate, gate, holds_name, names_held
+from .gate import Gate, gate, names_any
 from .llm import LLM
 from .question import Question, clean_question
 from .retrieve import Sentence, newest_first, pack, score_sentences, search, wants_latest
@@ -138,7 +138,8 @@ def typed(checked: Checked, question: str, settings: Settings, passages: list[Pa
     price", a name for "who"): a sentence its passage says, about the
     subject, without it answers nothing; nor may it give another time than
     the question's (`asked.answers`), nor figures its passages give for
-    another time (`asked.placed_elsewhen`)."""
+    another time (`asked.placed_elsewhen`), nor cite passages naming none
+    of the question's names (`_about`)."""
     if not settings.typed_answers or not checked.claims:
         return checked
     said = " ".join(c.text for c in checked.claims)
@@ -157,8 +158,7 @@ def _about(claims: list[Claim], by_n: dict[int, str], question: str) -> bool:
     names one of the question's names? "3.5 mln dlrs" cited to another
     firm's story answers nothing about the firm asked of."""
     asked = named(question)
-    return not asked or not by_n or all(any(n in by_n and any(holds_name(a, names_held(by_n[n])) for a in asked)
-                                for n in c.cited) for c in claims)
+    return not by_n or all(any(n in by_n and names_any(by_n[n], asked) for n in c.cited) for c in claims)
 
 
 def fall_back(ev: Evidence, settings: Settings, removed: list[Claim], confidence: float | None = None) -> Checked:

@@ -11,7 +11,7 @@ import numpy as np
 
 from .asked import holds_kind
 from .embed import Embedder
-from .gate import holds_name, names_held
+from .gate import names_any
 from .lexicon import LATEST
 from .settings import Settings
 from .store import Index
@@ -208,8 +208,7 @@ def _cover(sentences: list[Sentence], index: Index, named: list[str] | tuple[str
 def _names(s: Sentence, index: Index, named: list[str] | tuple[str, ...]) -> bool:
     """Does a sentence, or its article's headline, name one of these (or are there none)?"""
     doc = index.docs.get(s.hit.chunk.doc_id)
-    have = names_held(s.text + " " + ((doc.title or "") if doc else ""))
-    return not named or any(holds_name(n, have) for n in named)
+    return names_any(s.text + " " + ((doc.title or "") if doc else ""), named)
 
 
 _LATEST = re.compile(r"\b(?:" + "|".join(LATEST) + r")\b", re.I)
