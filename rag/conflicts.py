@@ -144,19 +144,9 @@ def _far(a: F.Fact, b: F.Fact) -> bool:
     return min(x, y) == 0 < max(x, y) or min(x, y) > 0 and max(x, y) / min(x, y) > MAX_SPREAD
 
 
-def mentions(sentence: str, names: list[str]) -> bool:
-    """Does a sentence name one of these (as a word of the same stem:
-    "China" / "Chinese"; "U.S." reads as "us"), or are there none?
-
-    >>> mentions("Chilean GDP grew 5.7 pct.", ["chile"]), mentions("GDP grew 1.7 pct.", ["chile"])
-    (True, False)
-    """
-    return names_any(sentence, names)
-
-
 def about(sentence: str, p: Passage, named: list[str]) -> bool:
     """Is a sentence about what the question names: it names one of them
-    (`mentions`), or it names nothing and its article's headline does (an
+    (`gate.names_any`), or it names nothing and its article's headline does (an
     earnings table's "Sales 33.0 mln vs 29.1 mln" under "ACME CORP YEAR NET")?
 
     >>> from rag.types import Chunk, Document
@@ -164,7 +154,7 @@ def about(sentence: str, p: Passage, named: list[str]) -> bool:
     >>> about("Sales 33.0 mln vs 29.1 mln", p, ["acme"]), about("Sales at Zenith were 5 mln.", p, ["acme"])
     (True, False)
     """
-    return mentions(sentence, named) or not F.names(sentence) and mentions(p.doc.title or "", named)
+    return names_any(sentence, named) or not F.names(sentence) and names_any(p.doc.title or "", named)
 
 
 def headed(sentence: str, p: Passage, named: list[str]) -> bool:

@@ -144,21 +144,21 @@ def typed(checked: Checked, question: str, settings: Settings, passages: list[Pa
         return checked
     said = " ".join(c.text for c in checked.claims)
     by_n = {p.n: p.text for p in passages}
-    heads = {p.n: f"{p.text} {p.doc.title or ''}" for p in passages}
     elsewhere = settings.same_time and any(placed_elsewhen(c.text, by_n[n], question)
                                            for c in checked.claims for n in c.cited if n in by_n)
-    if answers(said, question, settings.same_time) and not elsewhere and _about(checked.claims, heads, question):
+    if answers(said, question, settings.same_time) and not elsewhere and _about(checked.claims, passages, question):
         return checked
     dropped = [replace(c, supported=False, missing=["the kind of thing asked"]) for c in checked.claims]
     return Checked([], checked.removed + dropped, "abstain", checked.confidence)
 
 
-def _about(claims: list[Claim], by_n: dict[int, str], question: str) -> bool:
+def _about(claims: list[Claim], passages: list[Passage], question: str) -> bool:
     """Does every claim cite a passage that (with its article's headline)
     names one of the question's names? "3.5 mln dlrs" cited to another
     firm's story answers nothing about the firm asked of."""
     asked = named(question)
-    return not by_n or all(any(n in by_n and names_any(by_n[n], asked) for n in c.cited) for c in claims)
+    heads = {p.n: f"{p.text} {p.doc.title or ''}" for p in passages}
+    return not heads or all(any(n in heads and names_any(heads[n], asked) for n in c.cited) for c in claims)
 
 
 def fall_back(ev: Evidence, settings: Settings, removed: list[Claim], confidence: float | None = None) -> Checked:
