@@ -126,7 +126,8 @@ def pack(sentences: list[Sentence], index: Index, settings: Settings, top_k: int
          kinds: set[str] | frozenset[str] = frozenset(), named: list[str] | tuple[str, ...] = ()) -> list[Passage]:
     """Best sentences -> at most `top_k` numbered passages (one per chunk,
     sentences in document order), at most `max_per_doc` per article, within
-    `context_tokens`.
+    `context_tokens`. A sentence is taken once by its text: a story filed
+    twice under two headlines would fill two passages with the same words.
 
     When the question asks for a kind of value (`kinds`), each article's best
     sentence giving such a value, and naming one of the question's `named`
@@ -139,6 +140,7 @@ def pack(sentences: list[Sentence], index: Index, settings: Settings, top_k: int
     per_doc: dict[str, int] = {}
     budget = settings.context_tokens
     taken: set[int] = set()
+    said: set[str] = set()  # sentences chosen, by text: a story filed twice is read once
     top = max((s.dense for s in sentences), default=0.0)
     # three passes: each article's best sentence giving a value of the asked
     # kind; the best sentence of each article about as relevant as the best
@@ -146,7 +148,7 @@ def pack(sentences: list[Sentence], index: Index, settings: Settings, top_k: int
     for valued, cap in ((True, 1), (False, 1), (False, settings.max_per_doc)):
         for i, s in enumerate(sentences):
             cid, did = s.hit.chunk.id, s.hit.chunk.doc_id
-            if i in taken or cid not in chosen and (len(chosen) >= top_k or per_doc.get(did, 0) >= cap):
+            if i in taken or s.text in said or cid not in chosen and (len(chosen) >= top_k or per_doc.get(did, 0) >= cap):
                 continue
             if valued and (cid in chosen or per_doc.get(did) or s.dense < settings.min_relevance
                            or not holds_kind(s.text, kinds) or not _names(s, index, named)):
@@ -158,6 +160,7 @@ def pack(sentences: list[Sentence], index: Index, settings: Settings, top_k: int
                 continue
             budget -= cost
             taken.add(i)
+            said.add(s.text)
             if cid not in chosen:
                 chosen[cid] = []
                 per_doc[did] = per_doc.get(did, 0) + 1

@@ -347,3 +347,13 @@ def test_a_corrected_table_is_a_second_version_though_far_from_the_question_by_m
     ps = [p for p in ps if p.doc.id != "arb2"] + [passage(3, "arb2", "Sales 58.8 mln vs 40.7 mln", relevance=0.28,
                                                           title="PALL CORP 2ND QTR NET")]
     assert conflicts.find(q, ps, scores, 0.12, floor=0.35) == []  # another firm's table: below the floor
+
+
+def test_a_story_filed_twice_fills_one_passage_not_two():
+    from rag.retrieve import pack
+
+    said = "The government could not fix the rate at 35 to one U.S. Dollar."
+    ss, index = ranked({"a": "TAIWAN REJECTS PLEA", "b": "TAIWAN REJECTS MAKERS PLEA", "c": "YEUTTER ON TAIWAN"},
+                       [("a", said, 0.8), ("b", said, 0.8), ("c", "Yeutter put the burden on Taiwan.", 0.6)])
+    ps = pack(ss, index, Settings(top_k=2, context_tokens=200))
+    assert [p.doc.id for p in ps] == ["a", "c"]
