@@ -120,6 +120,21 @@ def _other_time(asked: list[Fact], said: list[Fact]) -> bool:
     return False
 
 
+def of_the_year(text: str, question: str) -> bool:
+    """Does the question ask about a month of a year while the text gives a
+    year and no month or day at all? Then it speaks of the year: "0.5 pct
+    for 1987 as a whole" is no February figure.
+
+    >>> q = "What was inflation in February 1987?"
+    >>> of_the_year("Inflation will average 0.5 pct in 1987.", q), of_the_year("It rose 0.5 pct in February 1987.", q)
+    (True, False)
+    >>> of_the_year("Inflation was 0.5 pct.", q), of_the_year("Inflation will average 0.5 pct in 1987.", "What was inflation in 1987?")
+    (False, False)
+    """
+    asked, said = {f.kind for f in values(question)}, {f.kind for f in values(text)}
+    return "year" in asked and bool(asked & {"month", "date"}) and "year" in said and not said & {"month", "date"}
+
+
 def placed_elsewhen(claim: str, passage: str, question: str) -> bool:
     """Does the passage place the claim's figures at another time than the
     question's: every place it gives one of them has, within TIME_REACH

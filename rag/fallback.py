@@ -7,7 +7,7 @@ name took the shipped articles' accuracy from 0.725 to 0.594 (#15 notes)."""
 
 from __future__ import annotations
 
-from .asked import answers
+from .asked import answers, of_the_year
 from .retrieve import Sentence
 from .types import Passage
 from .verify import Claim
@@ -25,11 +25,13 @@ def extract(question: str, sentences: list[Sentence], passages: list[Passage], m
     """The best of the first `tries` evidence sentences that qualifies, cited
     to the passage that holds it; [] when none does. With `same_time`, a
     sentence giving another year, month or day than the question's is about
-    another event (a tender on March 11 for a question on the March 4 one)."""
+    another event (a tender on March 11 for a question on the March 4 one),
+    and one giving a year and no month speaks of the year, not of the
+    question's month (`asked.of_the_year`)."""
     by_chunk = {p.chunk.id: p for p in passages}
     for s in sentences[:tries]:
         p = by_chunk.get(s.hit.chunk.id)
         if (p is not None and s.text in p.text and s.dense >= min_relevance and is_statement(s.text)
-                and answers(s.text, question, same_time)):
+                and answers(s.text, question, same_time) and not (same_time and of_the_year(s.text, question))):
             return [Claim(s.text, [p.n], True, 1.0)]
     return []

@@ -357,3 +357,17 @@ def test_a_story_filed_twice_fills_one_passage_not_two():
                        [("a", said, 0.8), ("b", said, 0.8), ("c", "Yeutter put the burden on Taiwan.", 0.6)])
     ps = pack(ss, index, Settings(top_k=2, context_tokens=200))
     assert [p.doc.id for p in ps] == ["a", "c"]
+
+
+def test_a_sentence_about_the_year_does_not_stand_in_for_a_months_figure():
+    from rag.fallback import extract
+    from rag.retrieve import Sentence
+    from rag.types import Hit
+
+    year = "The institute said inflation will average only 0.5 pct in 1987 as a whole."
+    month = "The institute said inflation was 0.5 pct in February 1987, after 0.4 pct in January."
+    for text, said in ((year, []), (month, [month])):
+        p = passage(1, "inst", text)
+        s = Sentence(text, Hit(p.chunk, 1.0, 1, 0.8), 0, 0.8, 1.0)
+        got = extract("What was consumer inflation in February 1987?", [s], [p], 0.6, 3)
+        assert [c.text for c in got] == said
