@@ -111,11 +111,16 @@ def generate(ev: Evidence, llm: LLM, settings: Settings, on_token: Callable[[str
 def check(draft: Draft, passages: list[Passage], settings: Settings, question: str = "") -> Checked:
     """Each sentence of the draft against its cited passage (`verify`); the
     question's own names need not be there."""
-    if is_refusal(draft.raw) and "[" not in draft.raw:
+    if refused(draft):
         return Checked([])
     checked = check_answer(draft.raw, passages, settings.min_support, frozenset(named(question)))
     claims = [c for c in checked if c.supported]
     return Checked(claims, [c for c in checked if not c.supported], "llm" if claims else "abstain")
+
+
+def refused(draft: Draft) -> bool:
+    """Did the model say the passages do not answer (and cite nothing)?"""
+    return is_refusal(draft.raw) and "[" not in draft.raw
 
 
 def confirm(checked: Checked, draft: Draft, llm: LLM, settings: Settings) -> Checked:
@@ -161,10 +166,14 @@ def _about(claims: list[Claim], passages: list[Passage], question: str) -> bool:
     return not heads or all(any(n in heads and names_any(heads[n], asked) for n in c.cited) for c in claims)
 
 
-def fall_back(ev: Evidence, settings: Settings, removed: list[Claim], confidence: float | None = None) -> Checked:
-    """The best evidence sentence as the answer, when it qualifies (`fallback`)."""
+def fall_back(ev: Evidence, settings: Settings, removed: list[Claim], confidence: float | None = None,
+              refused: bool = False) -> Checked:
+    """The best evidence sentence as the answer, when it qualifies (`fallback`).
+    When the model `refused` (it read the passages and said they do not
+    answer), only the best-ranked sentence may stand in: going further down
+    the ranking then answers with sentences beside the point."""
     claims = fallback.extract(ev.question.text, ev.sentences, ev.passages, settings.extract_min_relevance,
-                              settings.extract_tries, settings.same_time)
+                              1 if refused else settings.extract_tries, settings.same_time)
     return Checked(claims, removed, "extract" if claims else "abstain", confidence)
 
 
@@ -233,7 +242,7 @@ def answer(question: str | Question, index: Index, embedder: Embedder, llm: LLM 
         checked = typed(confirm(check(draft, ev.passages, settings, q.text), draft, llm, settings), q.text, settings,
                         ev.passages)
     if g.ok and not checked.claims:
-        checked = fall_back(ev, settings, checked.removed, checked.confidence)
+        checked = fall_back(ev, settings, checked.removed, checked.confidence, draft is not None and refused(draft))
     found = conflicts.anchored(found, " ".join(c.text for c in checked.claims), q.text)
     clock.mark("generate")
     return assemble(ev, g, draft, checked, found, clock, llm, embedder)

@@ -371,3 +371,18 @@ def test_a_sentence_about_the_year_does_not_stand_in_for_a_months_figure():
         s = Sentence(text, Hit(p.chunk, 1.0, 1, 0.8), 0, 0.8, 1.0)
         got = extract("What was consumer inflation in February 1987?", [s], [p], 0.6, 3)
         assert [c.text for c in got] == said
+
+
+def test_after_the_model_says_the_passages_do_not_answer_only_the_best_sentence_may_stand_in():
+    from rag.pipeline import Evidence, fall_back
+    from rag.question import Question
+    from rag.retrieve import Sentence
+    from rag.types import Hit
+
+    best = "Trump and Xi talked for ninety minutes"  # a fragment: no statement
+    next_ = "The planned visit follows a long phone conversation between Trump and Xi on February 4."
+    p = passage(1, "call", f"{best}\n{next_}")
+    ss = [Sentence(x, Hit(p.chunk, 1.0, 1, 0.8), i, 0.8, 1.0 / (i + 1)) for i, x in enumerate((best, next_))]
+    ev = Evidence(Question("On what day did Trump have a long conversation with Xi?"), [], ss, [p])
+    assert [c.text for c in fall_back(ev, Settings(), []).claims] == [next_]  # the model's answer failed its checks
+    assert fall_back(ev, Settings(), [], refused=True).claims == []  # the model found no answer
