@@ -8,7 +8,7 @@ import re
 
 from . import facts as F
 from .asked import TIME_REACH, asked_kinds, counted, differ, placed_other, time_of, value_span
-from .gate import holds_name, names_any, names_held
+from .gate import headed, holds_name, names_any, names_held
 from .lexicon import PART_OF_YEAR
 from .quantity import is_change, restated, span_unit, superseded, unit_after, with_qualifier
 from .text import content_words, inert, split_sentences
@@ -78,7 +78,7 @@ def find(question: str, passages: list[Passage], scores: dict[str, float] | None
     for p in passages:
         for x in split_sentences(p.text):
             rel = scores.get(x, p.relevance)
-            if rel >= best_of[p.doc.id] - margin and (rel >= floor or headed(x, p, named)) and about(x, p, named):
+            if rel >= best_of[p.doc.id] - margin and (rel >= floor or headed(x, p.doc.title or "", named)) and about(x, p, named):
                 cands.append((p, x))
     if not cands:
         return []
@@ -155,20 +155,6 @@ def about(sentence: str, p: Passage, named: list[str]) -> bool:
     (True, False)
     """
     return names_any(sentence, named) or not F.names(sentence) and names_any(p.doc.title or "", named)
-
-
-def headed(sentence: str, p: Passage, named: list[str]) -> bool:
-    """Is a sentence that names nothing under a headline naming everything
-    the question names? A table's row ("Sales 58.7 mln vs 40.6 mln") is
-    far from any question by meaning, and its headline says whose it is.
-
-    >>> from rag.types import Chunk, Document
-    >>> p = Passage(1, Chunk("c", "a", "", 0, 0), Document("a", "", "h", "ARBOR DRUGS INC 2ND QTR NET"), "", 0.3)
-    >>> headed("Sales 58.7 mln vs 40.6 mln", p, ["arbor", "drugs"]), headed("Sales 5 mln", p, ["arbor", "pall"])
-    (True, False)
-    """
-    head = names_held(p.doc.title or "")
-    return bool(named) and not F.names(sentence) and all(holds_name(n, head) for n in named)
 
 
 def anchored(found: list[Conflict], answer: str, question: str = "") -> list[Conflict]:

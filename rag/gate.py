@@ -76,6 +76,21 @@ def holds_name(name: str, have: set[str]) -> bool:
     return any(same_stem(name, w) for w in have)
 
 
+def headed(sentence: str, headline: str, named: list[str] | tuple[str, ...]) -> bool:
+    """Does a sentence that names nothing stand under a headline naming
+    everything the question names? A table's row ("Sales 58.7 mln vs 40.6
+    mln") is far from any question by meaning, and its headline says whose
+    it is.
+
+    >>> headed("Sales 58.7 mln vs 40.6 mln", "ARBOR DRUGS INC 2ND QTR NET", ["arbor", "drugs"])
+    True
+    >>> headed("Sales 5 mln", "ARBOR DRUGS INC 2ND QTR NET", ["arbor", "pall"])
+    False
+    """
+    head = names_held(headline)
+    return bool(named) and not names(sentence) and all(holds_name(n, head) for n in named)
+
+
 def names_any(text: str, names: list[str] | tuple[str, ...]) -> bool:
     """Does a text name one of these (`names_held`: up to ending, a
     country's other names, initialisms), or are there none?

@@ -11,7 +11,7 @@ import numpy as np
 
 from .asked import holds_kind
 from .embed import Embedder
-from .gate import names_any
+from .gate import headed, names_any
 from .lexicon import LATEST
 from .settings import Settings
 from .store import Index
@@ -134,7 +134,10 @@ def pack(sentences: list[Sentence], index: Index, settings: Settings, top_k: int
     things (in it or its article's headline), comes first, so one article (a
     planted "update", a revision) cannot push the others' versions out of
     view, nor a figure about something else (another country's output) push
-    out a version."""
+    out a version. A table's row naming nothing under a headline naming all
+    the question's names (`gate.headed`) is such a sentence even below
+    `min_relevance`: rows are far from any question by meaning, and the
+    disagreement finder reads them as their article's version."""
     top_k = top_k or settings.top_k
     chosen: dict[str, list[Sentence]] = {}  # chunk id -> its chosen sentences
     per_doc: dict[str, int] = {}
@@ -150,7 +153,7 @@ def pack(sentences: list[Sentence], index: Index, settings: Settings, top_k: int
             cid, did = s.hit.chunk.id, s.hit.chunk.doc_id
             if i in taken or s.text in said or cid not in chosen and (len(chosen) >= top_k or per_doc.get(did, 0) >= cap):
                 continue
-            if valued and (cid in chosen or per_doc.get(did) or s.dense < settings.min_relevance
+            if valued and (cid in chosen or per_doc.get(did) or s.dense < settings.min_relevance and not _headed(s, index, named)
                            or not holds_kind(s.text, kinds) or not _names(s, index, named)):
                 continue
             if cap == 1 and not valued and (cid in chosen or s.dense < top - settings.diversity_margin):
@@ -212,6 +215,12 @@ def _names(s: Sentence, index: Index, named: list[str] | tuple[str, ...]) -> boo
     """Does a sentence, or its article's headline, name one of these (or are there none)?"""
     doc = index.docs.get(s.hit.chunk.doc_id)
     return names_any(s.text + " " + ((doc.title or "") if doc else ""), named)
+
+
+def _headed(s: Sentence, index: Index, named: list[str] | tuple[str, ...]) -> bool:
+    """Is a sentence a row naming nothing under a headline naming all the question names (`gate.headed`)?"""
+    doc = index.docs.get(s.hit.chunk.doc_id)
+    return headed(s.text, (doc.title or "") if doc else "", named)
 
 
 _LATEST = re.compile(r"\b(?:" + "|".join(LATEST) + r")\b", re.I)

@@ -386,3 +386,17 @@ def test_after_the_model_says_the_passages_do_not_answer_only_the_best_sentence_
     ev = Evidence(Question("On what day did Trump have a long conversation with Xi?"), [], ss, [p])
     assert [c.text for c in fall_back(ev, Settings(), []).claims] == [next_]  # the model's answer failed its checks
     assert fall_back(ev, Settings(), [], refused=True).claims == []  # the model found no answer
+
+
+def test_a_table_row_under_a_headline_naming_everything_asked_is_packed_as_its_articles_version():
+    from rag.retrieve import pack
+
+    ss, index = ranked({"fix": "ACME CORRECTS FOURTH QUARTER NET", "tbl": "ACME MINING CORP 4TH QTR NET",
+                        "oth": "ZENITH 4TH QTR NET"},
+                       [("fix", "Acme Mining said it corrected its fourth quarter net income to 485,380 dlrs.", 0.8),
+                        ("oth", "Zenith said fourth quarter net income rose 12 pct.", 0.5),
+                        ("tbl", "Net 528,790 dlrs vs 286,969 dlrs", 0.2)])
+    settings = Settings(top_k=2, context_tokens=200, min_relevance=0.35)
+    named = ["acme", "mining"]
+    assert [p.doc.id for p in pack(ss, index, settings, None, {"money"}, named)] == ["fix", "tbl"]
+    assert [p.doc.id for p in pack(ss, index, settings, None, {"money"}, ["acme", "zenith"])] == ["fix", "oth"]
