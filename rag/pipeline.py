@@ -167,13 +167,13 @@ def _about(claims: list[Claim], passages: list[Passage], question: str) -> bool:
 
 
 def fall_back(ev: Evidence, settings: Settings, removed: list[Claim], confidence: float | None = None,
-              refused: bool = False) -> Checked:
+              after_refusal: bool = False) -> Checked:
     """The best evidence sentence as the answer, when it qualifies (`fallback`).
-    When the model `refused` (it read the passages and said they do not
+    After the model's refusal (it read the passages and said they do not
     answer), only the best-ranked sentence may stand in: going further down
     the ranking then answers with sentences beside the point."""
     claims = fallback.extract(ev.question.text, ev.sentences, ev.passages, settings.extract_min_relevance,
-                              1 if refused else settings.extract_tries, settings.same_time)
+                              1 if after_refusal else settings.extract_tries, settings.same_time)
     return Checked(claims, removed, "extract" if claims else "abstain", confidence)
 
 

@@ -211,16 +211,19 @@ def _cover(sentences: list[Sentence], index: Index, named: list[str] | tuple[str
     return budget
 
 
+def _headline(s: Sentence, index: Index) -> str:
+    doc = index.docs.get(s.hit.chunk.doc_id)
+    return (doc.title or "") if doc else ""
+
+
 def _names(s: Sentence, index: Index, named: list[str] | tuple[str, ...]) -> bool:
     """Does a sentence, or its article's headline, name one of these (or are there none)?"""
-    doc = index.docs.get(s.hit.chunk.doc_id)
-    return names_any(s.text + " " + ((doc.title or "") if doc else ""), named)
+    return names_any(s.text + " " + _headline(s, index), named)
 
 
 def _headed(s: Sentence, index: Index, named: list[str] | tuple[str, ...]) -> bool:
     """Is a sentence a row naming nothing under a headline naming all the question names (`gate.headed`)?"""
-    doc = index.docs.get(s.hit.chunk.doc_id)
-    return headed(s.text, (doc.title or "") if doc else "", named)
+    return headed(s.text, _headline(s, index), named)
 
 
 _LATEST = re.compile(r"\b(?:" + "|".join(LATEST) + r")\b", re.I)

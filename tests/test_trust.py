@@ -385,7 +385,7 @@ def test_after_the_model_says_the_passages_do_not_answer_only_the_best_sentence_
     ss = [Sentence(x, Hit(p.chunk, 1.0, 1, 0.8), i, 0.8, 1.0 / (i + 1)) for i, x in enumerate((best, next_))]
     ev = Evidence(Question("On what day did Trump have a long conversation with Xi?"), [], ss, [p])
     assert [c.text for c in fall_back(ev, Settings(), []).claims] == [next_]  # the model's answer failed its checks
-    assert fall_back(ev, Settings(), [], refused=True).claims == []  # the model found no answer
+    assert fall_back(ev, Settings(), [], after_refusal=True).claims == []  # the model found no answer
 
 
 def test_a_table_row_under_a_headline_naming_everything_asked_is_packed_as_its_articles_version():
