@@ -168,7 +168,7 @@ def pack(sentences: list[Sentence], index: Index, settings: Settings, top_k: int
                 chosen[cid] = []
                 per_doc[did] = per_doc.get(did, 0) + 1
             chosen[cid].append(s)
-    budget = _cover(sentences, index, named, chosen, taken, budget, top_k, settings.passage_frame_tokens)
+    _cover(sentences, index, named, chosen, taken, budget, top_k, settings.passage_frame_tokens)
     passages = []
     for n, ss in enumerate(chosen.values(), start=1):
         ss = sorted(ss, key=lambda x: x.pos)
@@ -179,14 +179,15 @@ def pack(sentences: list[Sentence], index: Index, settings: Settings, top_k: int
 
 
 def _cover(sentences: list[Sentence], index: Index, named: list[str] | tuple[str, ...],
-           chosen: dict[str, list[Sentence]], taken: set[int], budget: int, top_k: int, frame: int) -> int:
+           chosen: dict[str, list[Sentence]], taken: set[int], budget: int, top_k: int, frame: int) -> None:
     """Each of the question's names that no chosen passage (nor its
     article's headline) holds gets the best-ranked sentence that holds it,
     from each of up to COVER_ARTICLES articles, in place of the last
     passages that hold none of them: an earnings table's rows rank low by
     meaning ("Sales 58.7 mln vs 40.6 mln"), and without them the gate
     refuses a question its headline answers (and a corrected table is a
-    second version). Returns the budget left."""
+    second version). `chosen` and `taken` are updated in place, within
+    the `budget` of tokens left."""
     for name in named:
         if any(_names(x, index, [name]) for ss in chosen.values() for x in ss):
             continue
@@ -208,7 +209,6 @@ def _cover(sentences: list[Sentence], index: Index, named: list[str] | tuple[str
             taken.add(i)
             docs.add(s.hit.chunk.doc_id)
             chosen.setdefault(s.hit.chunk.id, []).append(s)
-    return budget
 
 
 def _headline(s: Sentence, index: Index) -> str:
