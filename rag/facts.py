@@ -26,14 +26,16 @@ WORD_NUMBERS = {w: i for i, w in enumerate(
 WORD_NUMBERS.update({"thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80,
                      "ninety": 90, "hundred": 100})
 
-_NUM = r"(?P<num>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)"
+# a whole number with a fraction, wire-service style ("11-3/4 pct" is 11.75), or a fraction alone ("1/2 pct")
+_FRACTION = r"(?:[1-7]/[248]|\d{1,2}/(?:16|32|64))\b(?!/)"  # not a date ("3/4/87", "12/4")
+_NUM = r"(?P<num>(?<![\d/])" + _FRACTION + r"|(?:\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)(?:-" + _FRACTION + r")?)"
 _SCALE = r"(?:\s*(?P<scale>" + "|".join(sorted(SCALES, key=len, reverse=True)) + r")\b)?"
 _QUANTITY = re.compile(
     r"(?P<cur>\$|US\$|USD\s?)?\s?" + _NUM + _SCALE +
     r"(?:\s*(?P<pct>" + PERCENT_WORDS + r")|\s*(?P<dollars>" + DOLLAR_WORDS + r"))?",
     re.I)
 _WORDNUM = re.compile(r"\b(" + "|".join(WORD_NUMBERS) + r")(?:-(" + "|".join(list(WORD_NUMBERS)[1:10]) + r"))?\b"
-                      r"(?:\s*(percent|per cent)\b)?", re.I)
+                      + _SCALE + r"(?:\s*(?P<pct>" + PERCENT_WORDS + r")|\s+(?P<dollars>" + DOLLAR_WORDS + r"))?", re.I)
 _MONTH = "(?P<month>" + "|".join(sorted(MONTHS, key=len, reverse=True)) + r")\.?"
 _DATE_MD = re.compile(r"\b" + _MONTH + r"\s+(?P<day>\d{1,2})(?:st|nd|rd|th)?\b(?!\s*(?:%|percent|pct|million|mln|billion|bln))", re.I)
 _DATE_DM = re.compile(r"\b(?P<day>\d{1,2})(?:st|nd|rd|th)?\s+(?:of\s+)?" + _MONTH + r"\b", re.I)
@@ -82,7 +84,16 @@ class Fact:
 
 
 def _number(s: str) -> float:
-    return float(s.replace(",", ""))
+    """A written number's value: "1,250.5", "11-3/4" (11.75), "1/2".
+
+    >>> _number("1,250.5"), _number("11-3/4"), _number("1/2")
+    (1250.5, 11.75, 0.5)
+    """
+    whole, _, fraction = s.replace(",", "").partition("-") if "/" in s else (s.replace(",", ""), "", "")
+    if "/" in whole:
+        whole, fraction = "0", whole
+    top, _, bottom = fraction.partition("/")
+    return float(whole) + (int(top) / int(bottom) if fraction else 0.0)
 
 
 def quantities(text: str) -> list[Fact]:
@@ -121,9 +132,11 @@ def quantities(text: str) -> list[Fact]:
         else:
             kind = "num"
         out.append(_span_of_time(Fact(kind, value, m.group(0).strip()), text, m.start() + len(m.group(0).rstrip())))
-    for m in _WORDNUM.finditer(text):  # "ninety", "twenty-five percent"
+    for m in _WORDNUM.finditer(text):  # "ninety", "twenty-five percent", "five pct", "two mln dlrs"
         value = WORD_NUMBERS[m.group(1).lower()] + (WORD_NUMBERS[m.group(2).lower()] if m.group(2) else 0)
-        out.append(_span_of_time(Fact("pct" if m.group(3) else "num", float(value), m.group(0)), text, m.end()))
+        value *= SCALES.get(_scale(m), 1.0)
+        kind = "pct" if m.group("pct") else "money" if m.group("dollars") else "num"
+        out.append(_span_of_time(Fact(kind, float(value), m.group(0)), text, m.end()))
     for m in _A_SPAN.finditer(text):
         out.append(Fact("duration", DURATION_UNITS[m.group("unit").lower()], m.group("span")))
     return out
@@ -132,7 +145,7 @@ def quantities(text: str) -> list[Fact]:
 def _scale(m: re.Match) -> str:
     """A quantity match's scale word; "m"/"b" count only right after money ("$5m"), not as words."""
     scale = (m.group("scale") or "").lower()
-    return "" if scale in {"m", "b"} and not m.group("cur") else scale
+    return "" if scale in {"m", "b"} and not m.groupdict().get("cur") else scale
 
 
 def _span_of_time(f: Fact, text: str, end: int) -> Fact:

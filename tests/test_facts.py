@@ -27,6 +27,10 @@ def stated(claim: str, passage: str) -> bool:
     ("February 4", "4 February"),
     ("4th of February", "Feb 4"),
     ("ninety", "90"),
+    ("11-3/4 pct", "11.75 pct"),  # wire-service fractions
+    ("1/2 pct", "0.5 percent"),
+    ("five pct", "5%"),  # a number spelt out, then the unit
+    ("two mln dlrs", "$2 million"),
 ])
 def test_same_fact_written_two_ways(a, b):
     assert facts(a) == facts(b) != set()
@@ -40,6 +44,14 @@ def test_hand_worked_values():
     assert facts("a ninety-minute call") == {("duration", 90 / 1440)}  # a span of time, in days
     assert facts("in 2024") == {("year", 2024.0)}
     assert facts("1,200 tonnes") == {("num", 1200.0)}
+
+
+def test_fractions_are_not_read_from_dates_or_other_numbers():
+    assert facts("13-1/2 pct") == {("pct", 13.5)}
+    assert ("pct", 4.0) not in facts("11-3/4 pct")  # was read as 11, 3 and 4 pct
+    assert facts("3/4/87") == {("num", 3.0), ("num", 4.0), ("num", 87.0)}  # a date, not three quarters
+    assert facts("12/4") == {("num", 12.0), ("num", 4.0)}
+    assert facts("the 1987/88 season") == {("year", 1987.0), ("num", 88.0)}
 
 
 def test_percentage_does_not_match_a_plain_number():
