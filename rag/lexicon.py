@@ -22,6 +22,8 @@ ASKED_FORMS: list[tuple[str, frozenset[str]]] = [
     (r"\bhow much\b.*\b(?:rise|rose|risen|fall|fell|fallen|grow|grew|grown|increase|decrease|decline|drop|"
      r"gain|climb|jump|slip|cut)", frozenset({"pct"})),
     (r"\bhow many\b|\bnumber of\b", frozenset({"num", "duration"})),  # "how many days": a span of time
+    # a currency's rate against another is a price of it ("35 to one dollar", "153.70 yen"), not a percentage
+    (r"\bexchange rates?\b|\brate (?:to|against|versus|per)\b|\bparity\b", frozenset({"num", "money"})),
     # what a company earned, made or lost: an amount of money
     (r"\b(?:earn(?:ed|s)?|net (?:income|profit|loss)|profits?|revenues?|turnover)\b", frozenset({"money"})),
     # "what were its sales": an amount, of money or of things sold
@@ -70,9 +72,11 @@ DURATION_UNITS = {"minute": 1 / 1440, "hour": 1 / 24, "day": 1.0, "week": 7.0, "
 
 # Words written right before a number that make it a change, not a level:
 # "cut by 10 percent" says how much a rate moved, "cut to 30%" what it is;
-# the two are different quantities and never disagree. Source: English
-# grammar (the preposition of difference after verbs of change).
-CHANGE_BY = ["by"]
+# "an additional one mln tonnes" was bought on top of what was bought before.
+# The two are different quantities and never disagree. Source: English
+# grammar (the preposition of difference after verbs of change; the
+# adjectives of increment).
+CHANGE_BY = ["by", "additional", "further", "extra", "another"]
 
 # Words asking for the newest state of things ("what is the latest rate?").
 # Source: English temporal adverbs and adjectives.

@@ -31,9 +31,12 @@ def is_change(sentence: str, f: F.Fact) -> bool:
     >>> q = F.quantities("a 10 percent cut")[0]
     >>> is_change("cut tariffs by 10 percent", q), is_change("tariffs of 10 percent", q)
     (True, False)
+    >>> is_change("it bought an additional about 10 percent", q)
+    True
     """
     i = sentence.find(f.surface)
-    return i >= 0 and _CHANGE.search(sentence[max(0, i - QUALIFIER_WINDOW - 4):i]) is not None
+    reach = QUALIFIER_WINDOW + max(map(len, CHANGE_BY)) + 1
+    return i >= 0 and _CHANGE.search(sentence[max(0, i - reach):i]) is not None
 
 
 def superseded(sentence: str, f: F.Fact) -> bool:

@@ -146,6 +146,13 @@ def test_a_disagreement_is_one_quantity_newest_first_and_about_the_answer():
     assert conflicts.find(rate, moved, None, 0.12) == []
     levels = [moved[0], passage(2, "b", "The tariff on steel is now 25% after the cut.")]
     assert len(conflicts.find(rate, levels, None, 0.12)) == 1
+    # an amount bought on top of another ("an additional one mln tonnes") is not the total
+    corn = "How much corn did the buyers purchase?"
+    more = [passage(1, "a", "The buyers purchased 1.5 mln tonnes of corn, the official said."),
+            passage(2, "b", "The buyers purchased an additional one mln tonnes of corn.")]
+    assert conflicts.find(corn, more, None, 0.12) == []
+    again = [more[0], passage(2, "b", "The buyers purchased two mln tonnes of corn.")]
+    assert len(conflicts.find(corn, again, None, 0.12)) == 1
 
 
 def test_versions_of_another_year_or_without_the_answers_names_are_not_a_disagreement():
