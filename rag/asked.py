@@ -28,8 +28,8 @@ _MONEY = re.compile(MONEY_NOUNS, re.I)
 def asked_kinds(question: str) -> set[str]:
     """The kinds of value a question asks for (empty: no particular kind).
 
-    >>> sorted(asked_kinds("What rate did the bank cut to?"))
-    ['pct']
+    >>> sorted(asked_kinds("What rate did the bank cut to?")), sorted(asked_kinds("At what rate to the dollar?"))
+    (['pct'], ['money', 'num', 'pct'])
     >>> sorted(asked_kinds("When did the strike end?"))
     ['date', 'month', 'year']
     >>> asked_kinds("What did China agree to buy?")
