@@ -23,6 +23,7 @@ _FORMS = [(re.compile(rx, re.I), kinds) for rx, kinds in ASKED_FORMS]
 _NAME = re.compile(WANTS_NAME, re.I)
 _HOW_MANY = re.compile(r"\bhow many\s+((?:[A-Za-z-]+\s*){1,4})", re.I)
 _MONEY = re.compile(MONEY_NOUNS, re.I)
+_WEEKDAY = re.compile(r"\b(?:Mon|Tues|Wednes|Thurs|Fri|Satur|Sun)day\b")  # the calendar's days, capitalized
 
 
 def asked_kinds(question: str) -> set[str]:
@@ -69,8 +70,16 @@ def wants_name(question: str) -> bool:
 
 
 def holds_kind(text: str, kinds: set[str] | frozenset[str], given: set[Fact] | frozenset[Fact] = frozenset()) -> bool:
-    """Does a text give a value of one of these kinds, other than the `given` ones?"""
-    return any(f.kind in kinds for f in values(text) if f not in given)
+    """Does a text give a value of one of these kinds, other than the `given`
+    ones? A day of the week gives a date ("confirmed Thursday that ..."): news
+    dates events so. It is not a value `facts` reads, because it is counted
+    from the story's own date and two stories' weekdays cannot be compared.
+
+    >>> holds_kind("He confirmed Thursday that they spoke.", {"date"}), holds_kind("He spoke.", {"date"})
+    (True, False)
+    """
+    return (any(f.kind in kinds for f in values(text) if f not in given)
+            or "date" in kinds and _WEEKDAY.search(text) is not None and not _WEEKDAY.search(" ".join(g.surface for g in given)))
 
 
 def answers_type(text: str, question: str) -> bool:
