@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 
 from .facts import MONTHS, Fact, leading_name, matches, month_of, names, values
-from .lexicon import ASKED_FORMS, COMPARISON_BASE, MONEY_NOUNS, RELATIVE_YEARS, WANTS_NAME
+from .lexicon import ASKED_FORMS, COMPARISON_BASE, MONEY_NOUNS, RELATIVE_DAYS, RELATIVE_YEARS, WANTS_NAME
 from .text import split_sentences
 
 TIME_KINDS = {"year", "month", "date"}
@@ -23,7 +23,7 @@ _FORMS = [(re.compile(rx, re.I), kinds) for rx, kinds in ASKED_FORMS]
 _NAME = re.compile(WANTS_NAME, re.I)
 _HOW_MANY = re.compile(r"\bhow many\s+((?:[A-Za-z-]+\s*){1,4})", re.I)
 _MONEY = re.compile(MONEY_NOUNS, re.I)
-_WEEKDAY = re.compile(r"\b(?:Mon|Tues|Wednes|Thurs|Fri|Satur|Sun)day\b")  # the calendar's days, capitalized
+_RELATIVE_TIME = re.compile(r"\b(?:" + "|".join(map(re.escape, RELATIVE_DAYS + list(RELATIVE_YEARS))) + r")\b", re.I)
 
 
 def asked_kinds(question: str) -> set[str]:
@@ -71,15 +71,16 @@ def wants_name(question: str) -> bool:
 
 def holds_kind(text: str, kinds: set[str] | frozenset[str], given: set[Fact] | frozenset[Fact] = frozenset()) -> bool:
     """Does a text give a value of one of these kinds, other than the `given`
-    ones? A day of the week gives a date ("confirmed Thursday that ..."): news
-    dates events so. It is not a value `facts` reads, because it is counted
-    from the story's own date and two stories' weekdays cannot be compared.
+    ones? A time counted from the story's own date gives the time a "when"
+    question asks ("confirmed Thursday that ...", "next week"): news dates
+    events so. It is not a value `facts` reads, because two stories' such
+    times cannot be compared (`lexicon.RELATIVE_DAYS`).
 
     >>> holds_kind("He confirmed Thursday that they spoke.", {"date"}), holds_kind("He spoke.", {"date"})
     (True, False)
     """
     return (any(f.kind in kinds for f in values(text) if f not in given)
-            or "date" in kinds and _WEEKDAY.search(text) is not None and not _WEEKDAY.search(" ".join(g.surface for g in given)))
+            or bool(kinds & TIME_KINDS) and _RELATIVE_TIME.search(text) is not None)
 
 
 def answers_type(text: str, question: str) -> bool:

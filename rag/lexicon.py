@@ -100,6 +100,14 @@ RELATIVE_YEARS = {"this year": 0, "the current year": 0, "this season": 0, "last
                   "the previous year": -1, "the prior year": -1, "a year earlier": -1, "a year ago": -1,
                   "last season": -1, "next year": 1, "the coming year": 1, "next season": 1}
 
+# Times a story gives counted from its own date ("confirmed Thursday", "said
+# yesterday", "next week"): they answer "when", but two stories' cannot be
+# compared, so they are never read as values. Source: the calendar's days
+# and English temporal deixis (see RELATIVE_YEARS for years).
+RELATIVE_DAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "today",
+                 "yesterday", "tomorrow", "tonight", "this week", "last week", "next week", "this month",
+                 "last month", "next month", "earlier this month", "later this month"]
+
 # Words before a time that make it the base a figure is compared with, not
 # the figure's own time ("3.1 pct, down from 1985's four pct"; "up from
 # January"). Source: English prepositions of comparison.
