@@ -19,7 +19,9 @@ SCALES = {"thousand": 1e3, "million": 1e6, "m": 1e6, "mn": 1e6, "billion": 1e9, 
           "trillion": 1e12, "tn": 1e12,
           "mln": 1e6, "bln": 1e9}  # wire-service abbreviations (Reuters and AP style: "5 mln", "1.2 bln")
 PERCENT_WORDS = r"%|percent\b|per cent\b|pct\b|percentage points?\b"  # "pct": wire-service style
-DOLLAR_WORDS = r"(?:US\s)?(?:" + "|".join(sorted(CURRENCIES, key=len, reverse=True)) + r")\b"  # "dlrs", "stg": wire style
+# "dlrs", "stg": wire style; a word may name whose currency it is ("Canadian dlrs", "U.S. dlrs", "Swiss francs")
+DOLLAR_WORDS = r"(?:(?-i:U\.S\.|US|[A-Z][a-z]+)\s+)?(?:" + "|".join(sorted(CURRENCIES, key=len, reverse=True)) + r")\b"
+CURRENCY_SIGNS = {"$": "dollar", "€": "euro", "£": "sterling", "¥": "yen"}
 WORD_NUMBERS = {w: i for i, w in enumerate(
     "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen "
     "sixteen seventeen eighteen nineteen twenty".split())}
@@ -29,10 +31,10 @@ WORD_NUMBERS.update({"thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seven
 # a whole number with a fraction, wire-service style ("11-3/4 pct" is 11.75), or a fraction alone ("1/2 pct")
 _FRACTION = r"(?:[1-7]/[248]|\d{1,2}/(?:16|32|64))\b(?!/)"  # not a date ("3/4/87", "12/4")
 _NUM = r"(?P<num>(?<![\d/])" + _FRACTION + r"|(?:\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)(?:-" + _FRACTION + r")?)"
-_SCALE = r"(?:\s*(?P<scale>" + "|".join(sorted(SCALES, key=len, reverse=True)) + r")\b)?"
+_SCALE = r"(?:[\s-]*(?P<scale>" + "|".join(sorted(SCALES, key=len, reverse=True)) + r")\b)?"
 _QUANTITY = re.compile(
-    r"(?P<cur>\$|US\$|USD\s?)?\s?" + _NUM + _SCALE +
-    r"(?:\s*(?P<pct>" + PERCENT_WORDS + r")|\s*(?P<dollars>" + DOLLAR_WORDS + r"))?",
+    r"(?P<cur>[A-Z]{0,2}\$|USD\s?|EUR\s?|GBP\s?|[€£¥])?\s?" + _NUM + _SCALE +  # "$", "C$", "€", "£"
+    r"(?:[\s-]*(?P<pct>" + PERCENT_WORDS + r")|\s*(?P<dollars>" + DOLLAR_WORDS + r"))?",
     re.I)
 _WORDNUM = re.compile(r"\b(" + "|".join(WORD_NUMBERS) + r")(?:-(" + "|".join(list(WORD_NUMBERS)[1:10]) + r"))?\b"
                       + _SCALE + r"(?:\s*(?P<pct>" + PERCENT_WORDS + r")|\s+(?P<dollars>" + DOLLAR_WORDS + r"))?", re.I)
@@ -143,9 +145,9 @@ def quantities(text: str) -> list[Fact]:
 
 
 def _scale(m: re.Match) -> str:
-    """A quantity match's scale word; "m"/"b" count only right after money ("$5m"), not as words."""
+    """A quantity match's scale word; "m"/"b" count only as money's ("$5m", "5m euros"), not as words."""
     scale = (m.group("scale") or "").lower()
-    return "" if scale in {"m", "b"} and not m.groupdict().get("cur") else scale
+    return "" if scale in {"m", "b"} and not (m.groupdict().get("cur") or m.group("dollars")) else scale
 
 
 def _span_of_time(f: Fact, text: str, end: int) -> Fact:
@@ -159,12 +161,12 @@ def _span_of_time(f: Fact, text: str, end: int) -> Fact:
 def currency(f: Fact) -> str:
     """The currency an amount is written in ("9.5 mln stg" -> "sterling"; "$5" -> "dollar"); "" if none.
 
-    >>> currency(quantities("500 mln yen")[0]), currency(quantities("$5 bln")[0])
-    ('yen', 'dollar')
+    >>> currency(quantities("500 mln yen")[0]), currency(quantities("$5 bln")[0]), currency(quantities("£3m")[0])
+    ('yen', 'dollar', 'sterling')
     """
     words = re.findall(r"[a-z]+", f.surface.lower())
     code = next((CURRENCIES[w] for w in reversed(words) if w in CURRENCIES), "")
-    return code or ("dollar" if "$" in f.surface else "")  # "usd" is in CURRENCIES
+    return code or next((c for sign, c in CURRENCY_SIGNS.items() if sign in f.surface), "")  # "usd" is in CURRENCIES
 
 
 def count_of(f: Fact) -> float | None:

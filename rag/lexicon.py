@@ -47,12 +47,12 @@ MONEY_NOUNS = (r"(?<!consumer )\b(?:price[sd]?(?! index| inflation| level)|costs
 
 # Currency words written after an amount ("233 dlrs", "9.5 mln stg", "500
 # mln yen"), each with the unit it is compared in. Source: ISO 4217 currency
-# names in English, and the wire-service abbreviations "dlrs" and "stg".
+# names and codes in English, and the wire-service abbreviations "dlrs", "stg" and "cts".
 CURRENCIES = {"dollars": "dollar", "dollar": "dollar", "dlrs": "dollar", "dlr": "dollar", "usd": "dollar",
               "stg": "sterling", "sterling": "sterling", "yen": "yen", "marks": "mark", "francs": "franc",
               "lire": "lira", "lira": "lira", "guilders": "guilder", "pesos": "peso", "rupees": "rupee",
               "euros": "euro", "yuan": "yuan", "rand": "rand", "roubles": "rouble", "crowns": "crown",
-              "cents": "cent"}
+              "cents": "cent", "cts": "cent", "eur": "euro", "gbp": "sterling"}
 
 # "Who", and "which <kind of named thing>": answered by a name.
 # Source: English interrogatives; the nouns are generic kinds of named things.

@@ -31,6 +31,10 @@ def stated(claim: str, passage: str) -> bool:
     ("1/2 pct", "0.5 percent"),
     ("five pct", "5%"),  # a number spelt out, then the unit
     ("two mln dlrs", "$2 million"),
+    ("$1.5-billion", "1.5 bln dlrs"),  # hyphenated scale, unit and currency sign
+    ("a 5.5-pct rise", "5.5 percent"),
+    ("£3m", "3 million sterling"),
+    ("€5 million", "5m euros"),
 ])
 def test_same_fact_written_two_ways(a, b):
     assert facts(a) == facts(b) != set()
@@ -44,6 +48,7 @@ def test_hand_worked_values():
     assert facts("a ninety-minute call") == {("duration", 90 / 1440)}  # a span of time, in days
     assert facts("in 2024") == {("year", 2024.0)}
     assert facts("1,200 tonnes") == {("num", 1200.0)}
+    assert [(f.kind, f.value) for f in F.values("3 mln U.S. dlrs, 12 bln Swiss francs")] == [("money", 3e6), ("money", 12e9)]
 
 
 def test_fractions_are_not_read_from_dates_or_other_numbers():
