@@ -89,6 +89,13 @@ def gather_evidence(q: Question, index: Index, embedder: Embedder, settings: Set
     return Evidence(q, hits, sentences, passages)
 
 
+def pool_text(ev: Evidence, index: Index, settings: Settings) -> str:
+    """The best-ranked chunks whose sentences were ranked, with their headlines."""
+    top = ev.hits[:settings.sentence_chunks]
+    return " ".join(h.chunk.text + " " + (index.docs[h.chunk.doc_id].title or "" if h.chunk.doc_id in index.docs else "")
+                    for h in top)
+
+
 def token_counter(llm) -> Callable[[str], int]:
     """The LLM's own tokenizer when it has one, else cl100k plus a quarter."""
     from .text import count_tokens
@@ -232,7 +239,7 @@ def answer(question: str | Question, index: Index, embedder: Embedder, llm: LLM 
     clock = _Clock()
     q = clean_question(question, settings.max_question_chars)
     ev = gather_evidence(q, index, embedder, settings, top_k)
-    g = gate(q.text, ev.passages, settings)
+    g = gate(q.text, ev.passages, settings, pool_text(ev, index, settings))
     found = conflicts.find(q.text, ev.passages, {s.text: s.dense for s in ev.sentences},
                            settings.conflict_margin, settings.min_relevance, settings.conflict_spread) if g.ok else []
     clock.mark("retrieve")

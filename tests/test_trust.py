@@ -117,6 +117,11 @@ def test_the_gate_finds_the_questions_context_in_the_headline_and_date():
     assert not gate("What were Arbor Drugs' sales?", [usda], Settings()).ok
     un = passage(1, "a", "The U.N. agency said aid sales rose.", relevance=0.7)
     assert gate("What did the United Nations agency say about aid sales?", [un], Settings()).ok
+    # ... but one in the best-ranked chunks the passages were drawn from is the question's context
+    rate = passage(1, "a", "The Bank charged a penal rate of 11-3/4 pct.", relevance=0.7)
+    q = "What penal rate did the Bank charge before the Budget?"
+    assert not gate(q, [rate], Settings()).ok
+    assert gate(q, [rate], Settings(), "Markets await the Budget. The Bank charged a penal rate of 11-3/4 pct.").ok
 
 
 def test_a_disagreement_is_one_quantity_newest_first_and_about_the_answer():
