@@ -15,7 +15,7 @@ MONTHS = {m: i for i, m in enumerate(
      "october", "november", "december"], start=1)}
 MONTHS.update({m[:3]: i for m, i in list(MONTHS.items())})
 MONTHS["sept"] = 9
-SCALES = {"thousand": 1e3, "million": 1e6, "m": 1e6, "mn": 1e6, "billion": 1e9, "bn": 1e9, "b": 1e9,
+SCALES = {"thousand": 1e3, "k": 1e3, "million": 1e6, "m": 1e6, "mn": 1e6, "billion": 1e9, "bn": 1e9, "b": 1e9,
           "trillion": 1e12, "tn": 1e12,
           "mln": 1e6, "bln": 1e9}  # wire-service abbreviations (Reuters and AP style: "5 mln", "1.2 bln")
 PERCENT_WORDS = r"%|percent\b|per cent\b|pct\b|percentage points?\b"  # "pct": wire-service style
@@ -41,6 +41,7 @@ _WORDNUM = re.compile(r"\b(" + "|".join(WORD_NUMBERS) + r")(?:-(" + "|".join(lis
 _MONTH = "(?P<month>" + "|".join(sorted(MONTHS, key=len, reverse=True)) + r")\.?"
 _DATE_MD = re.compile(r"\b" + _MONTH + r"\s+(?P<day>\d{1,2})(?:st|nd|rd|th)?\b(?!\s*(?:%|percent|pct|million|mln|billion|bln))", re.I)
 _DATE_DM = re.compile(r"\b(?P<day>\d{1,2})(?:st|nd|rd|th)?\s+(?:of\s+)?" + _MONTH + r"\b", re.I)
+_DATE_ISO = re.compile(r"\b(?:19|20)\d\d-(?P<month>0[1-9]|1[0-2])-(?P<day>0[1-9]|[12]\d|3[01])\b")  # "2026-12-05"
 _MONTH_ONLY = re.compile(r"\b" + _MONTH + r"\b(?!-[a-z])", re.I)  # not "Mar-a-Lago"
 # a count followed by a unit of time: "15 months", "a 15-month loan", "four weeks"
 _TIME_UNIT = re.compile(r"[\s-]*(?P<unit>" + "|".join(DURATION_UNITS) + r")s?\b", re.I)
@@ -115,6 +116,8 @@ def quantities(text: str) -> list[Fact]:
         taken.append(m.span("day"))
     for m in _DATE_DM.finditer(text):
         taken.append(m.span("day"))
+    for m in _DATE_ISO.finditer(text):
+        taken += [m.span("month"), m.span("day")]
     found = [m for m in _QUANTITY.finditer(text) if not any(a <= m.start("num") < b for a, b in taken)]
     for m, nxt in zip(found, found[1:] + [None]):
         value = _number(m.group("num"))
@@ -145,9 +148,9 @@ def quantities(text: str) -> list[Fact]:
 
 
 def _scale(m: re.Match) -> str:
-    """A quantity match's scale word; "m"/"b" count only as money's ("$5m", "5m euros"), not as words."""
+    """A quantity match's scale word; "m", "b" and "k" count only as money's ("$5m", "5m euros", "$50k"), not as words."""
     scale = (m.group("scale") or "").lower()
-    return "" if scale in {"m", "b"} and not (m.groupdict().get("cur") or m.group("dollars")) else scale
+    return "" if scale in {"m", "b", "k"} and not (m.groupdict().get("cur") or m.group("dollars")) else scale
 
 
 def _span_of_time(f: Fact, text: str, end: int) -> Fact:
@@ -182,8 +185,8 @@ def dates(text: str) -> list[Fact]:
     """Month-day dates and months. "May" counts as a month only beside a number
     or after "in"/"of"/"since" (it is also a verb).
 
-    >>> sorted((f.kind, f.value) for f in dates("On Feb. 4 and 4 February; in April"))
-    [('date', '2-4'), ('date', '2-4'), ('month', 4)]
+    >>> sorted((f.kind, f.value) for f in dates("On Feb. 4 and 4 February; in April; on 2026-02-04"))
+    [('date', '2-4'), ('date', '2-4'), ('date', '2-4'), ('month', 4)]
     >>> dates("Xi visited Mar-a-Lago in April.")[0].value
     4
     """
@@ -193,6 +196,8 @@ def dates(text: str) -> list[Fact]:
             month = MONTHS[m.group("month").lower().rstrip(".")]
             out.append(Fact("date", f"{month}-{int(m.group('day'))}", m.group(0)))
             spans.append(m.span())
+    for m in _DATE_ISO.finditer(text):
+        out.append(Fact("date", f"{int(m.group('month'))}-{int(m.group('day'))}", m.group(0)))
     for m in _MONTH_ONLY.finditer(text):
         if any(a <= m.start() < b for a, b in spans):
             continue

@@ -35,6 +35,7 @@ def stated(claim: str, passage: str) -> bool:
     ("a 5.5-pct rise", "5.5 percent"),
     ("£3m", "3 million sterling"),
     ("€5 million", "5m euros"),
+    ("$50k", "$50,000"),
 ])
 def test_same_fact_written_two_ways(a, b):
     assert facts(a) == facts(b) != set()
@@ -48,6 +49,7 @@ def test_hand_worked_values():
     assert facts("a ninety-minute call") == {("duration", 90 / 1440)}  # a span of time, in days
     assert facts("in 2024") == {("year", 2024.0)}
     assert facts("1,200 tonnes") == {("num", 1200.0)}
+    assert facts("on 2026-02-04") == {("year", 2026.0), ("date", "2-4")}  # an ISO date, not 2026, 2 and 4
     assert [(f.kind, f.value) for f in F.values("3 mln U.S. dlrs, 12 bln Swiss francs")] == [("money", 3e6), ("money", 12e9)]
 
 
