@@ -92,11 +92,12 @@ def _number(s: str) -> float:
     >>> _number("1,250.5"), _number("11-3/4"), _number("1/2")
     (1250.5, 11.75, 0.5)
     """
-    whole, _, fraction = s.replace(",", "").partition("-") if "/" in s else (s.replace(",", ""), "", "")
-    if "/" in whole:
-        whole, fraction = "0", whole
+    s = s.replace(",", "")
+    if "/" not in s:
+        return float(s)
+    whole, _, fraction = s.rpartition("-")
     top, _, bottom = fraction.partition("/")
-    return float(whole) + (int(top) / int(bottom) if fraction else 0.0)
+    return float(whole or 0) + int(top) / int(bottom)
 
 
 def quantities(text: str) -> list[Fact]:

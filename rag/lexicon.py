@@ -106,7 +106,7 @@ RELATIVE_YEARS = {"this year": 0, "the current year": 0, "this season": 0, "last
 # and English temporal deixis (see RELATIVE_YEARS for years).
 RELATIVE_DAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "today",
                  "yesterday", "tomorrow", "tonight", "this week", "last week", "next week", "this month",
-                 "last month", "next month", "earlier this month", "later this month"]
+                 "last month", "next month"]
 
 # Words before a time that make it the base a figure is compared with, not
 # the figure's own time ("3.1 pct, down from 1985's four pct"; "up from

@@ -90,10 +90,10 @@ def gather_evidence(q: Question, index: Index, embedder: Embedder, settings: Set
 
 
 def pool_text(ev: Evidence, index: Index, settings: Settings) -> str:
-    """The best-ranked chunks whose sentences were ranked, with their headlines."""
+    """The best-ranked chunks whose sentences were ranked, and their articles' headlines (the gate's `pool`)."""
     top = ev.hits[:settings.sentence_chunks]
-    return " ".join(h.chunk.text + " " + (index.docs[h.chunk.doc_id].title or "" if h.chunk.doc_id in index.docs else "")
-                    for h in top)
+    docs = {h.chunk.doc_id: index.docs.get(h.chunk.doc_id) for h in top}
+    return " ".join([h.chunk.text for h in top] + [d.title or "" for d in docs.values() if d is not None])
 
 
 def token_counter(llm) -> Callable[[str], int]:
