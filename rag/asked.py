@@ -6,13 +6,16 @@ kind can disagree."""
 
 from __future__ import annotations
 
+import difflib
 import re
 
 from .facts import MONTHS, Fact, leading_name, matches, month_of, names, values
-from .lexicon import ASKED_FORMS, COMPARISON_BASE, MONEY_NOUNS, RELATIVE_DAYS, RELATIVE_YEARS, WANTS_NAME
+from .lexicon import ASKED_FORMS, COMPARISON_BASE, FORM_WORDS, MONEY_NOUNS, RELATIVE_DAYS, RELATIVE_YEARS, WANTS_NAME
 from .text import split_sentences
 
 TIME_KINDS = {"year", "month", "date"}
+MIN_MENDED_CHARS = 6  # shorter words are not mended: "rate" and "rats" are both words
+MENDED_SIMILARITY = 0.9  # difflib's ratio: one letter dropped or doubled in a word of eight or more
 TIME_REACH = 50  # characters around a value searched for the time it is of ("3.0 pct in January")
 
 _RELATIVE = re.compile(r"\b(?:" + "|".join(map(re.escape, RELATIVE_YEARS)) + r")\b", re.I)
@@ -38,6 +41,7 @@ def asked_kinds(question: str) -> set[str]:
     >>> sorted(asked_kinds("At what price did it sell its sugar?")), sorted(asked_kinds("How many dollars did it make?"))
     (['money'], ['money'])
     """
+    question = mended(question)
     out: set[str] = set()
     for rx, kinds in _FORMS:
         if rx.search(question):
@@ -45,6 +49,21 @@ def asked_kinds(question: str) -> set[str]:
     if out & {"num", "money"} and _MONEY.search(question):  # an amount of money, not a count
         out = (out - {"num", "duration"}) | {"money"}
     return out
+
+
+def mended(question: str) -> str:
+    """The question with a word one slip away from a word its form is read by
+    (`lexicon.FORM_WORDS`) written as that word.
+
+    >>> mended("What inflaton target has Turkey set?"), mended("What relation has Turkey set?")
+    ('What inflation target has Turkey set?', 'What relation has Turkey set?')
+    """
+    for word in set(re.findall(r"[A-Za-z]{" + str(MIN_MENDED_CHARS) + ",}", question)):
+        if word.lower() not in FORM_WORDS:
+            close = difflib.get_close_matches(word.lower(), FORM_WORDS, n=1, cutoff=MENDED_SIMILARITY)
+            if close and singular(close[0]) != singular(word):  # "dollar" is a word, not a slip of "dollars"
+                question = re.sub(r"\b" + word + r"\b", close[0], question)
+    return question
 
 
 def counted(question: str) -> set[str]:

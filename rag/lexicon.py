@@ -39,6 +39,15 @@ ASKED_FORMS: list[tuple[str, frozenset[str]]] = [
     (r"\bdate\b|\b(?:what|which) day\b", frozenset({"date"})),  # a day, not just its month
 ]
 
+# The words of six letters or more that ASKED_FORMS and MONEY_NOUNS read a
+# question's form by, as typed correctly: a question's word one slip away from
+# one ("inflaton", "percentge") is read as that word (`asked.asked_kinds`), or
+# a typo would leave the question asking for no kind of value. Source: the
+# two tables above and below.
+FORM_WORDS = ["inflation", "percent", "percentage", "proportion", "holding", "shareholding", "amount", "revenue",
+              "revenues", "turnover", "profit", "profits", "earned", "earnings", "income", "salary", "compensation",
+              "payment", "duration", "exchange", "parity", "number", "prices", "dollars"]
+
 # Nouns that name an amount of money: a question asking for one ("at what
 # price", "how much compensation") is answered by money, not by a count.
 # Source: English nouns of price and payment.
