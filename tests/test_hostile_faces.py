@@ -103,7 +103,8 @@ def hostile(tmp_path):
     a = Assistant(s, embedder=emb, llms={s.model: FakeLLM(echo_planted)}, index=idx)
     a.state = "ready"
     with ThreadServer(create_app(a)) as srv, httpx.Client(base_url=srv.url, timeout=30) as client:
-        env = {**os.environ, "RAG_INDEX_DIR": str(s.index_dir), "RAG_PORT": str(srv.port), "NO_COLOR": "1"}
+        env = {**os.environ, "RAG_INDEX_DIR": str(s.index_dir), "RAG_PORT": str(srv.port), "NO_COLOR": "1",
+               "RAG_SERVER_PROBE_S": "5"}  # the server is there: no in-process answer on a loaded machine
         yield client, env, idx
 
 

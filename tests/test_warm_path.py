@@ -48,8 +48,14 @@ def here(monkeypatch, settings, embedder, index):
     return loads
 
 
+PROBE_S = "5"  # seconds `ask` waits for the test's server's /health
+
+
 def run_ask(args, settings, port, stdin=None):
-    env = {"RAG_INDEX_DIR": str(settings.index_dir), "RAG_SEEDS_DIR": str(settings.seeds_dir), "RAG_PORT": str(port)}
+    # the server is there: a probe that times out on a loaded machine (0.3 s by default) would answer
+    # in-process instead, which these tests do not ask about (`test_find_server...` times the probe)
+    env = {"RAG_INDEX_DIR": str(settings.index_dir), "RAG_SEEDS_DIR": str(settings.seeds_dir), "RAG_PORT": str(port),
+           "RAG_SERVER_PROBE_S": PROBE_S}
     return CliRunner().invoke(cli.ask, args, env=env, input=stdin)
 
 
@@ -119,7 +125,7 @@ def test_a_server_400_is_the_users_error(settings, embedder, index, here):
 def test_real_ask_uses_a_running_server(tmp_path):
     def ask(*args, port, stdin=None):
         env = {**os.environ, "RAG_PORT": str(port), "RAG_INDEX_DIR": str(srv.index_dir),
-               "RAG_SEEDS_DIR": str(tmp_path / "news"), "RAG_MODEL": "tiny"}
+               "RAG_SEEDS_DIR": str(tmp_path / "news"), "RAG_MODEL": "tiny", "RAG_SERVER_PROBE_S": PROBE_S}
         t0 = time.perf_counter()
         p = subprocess.run([str(BIN / "ask"), "--json", *args], env=env, input=stdin, capture_output=True,
                            text=True, timeout=180)
