@@ -40,6 +40,7 @@ class Evidence:
     hits: list[Hit]  # fused chunks, best first
     sentences: list[Sentence]  # their sentences, ranked
     passages: list[Passage]  # what the model sees as [1]..[k]
+    pool: str = ""  # the chunks the sentences were ranked from, and their headlines (the gate reads it)
 
 
 @dataclass(frozen=True)
@@ -86,14 +87,7 @@ def gather_evidence(q: Question, index: Index, embedder: Embedder, settings: Set
     passages = pack(sentences, index, settings, top_k, asked_kinds(q.text), named(q.text))
     if wants_latest(q.text):
         passages = newest_first(passages)
-    return Evidence(q, hits, sentences, passages)
-
-
-def pool_text(ev: Evidence, index: Index, settings: Settings) -> str:
-    """The best-ranked chunks whose sentences were ranked, and their articles' headlines (the gate's `pool`)."""
-    top = ev.hits[:settings.sentence_chunks]
-    docs = {h.chunk.doc_id: index.docs.get(h.chunk.doc_id) for h in top}
-    return " ".join([h.chunk.text for h in top] + [d.title or "" for d in docs.values() if d is not None])
+    return Evidence(q, hits, sentences, passages, " ".join([h.chunk.text for h in top] + list(heads.values())))
 
 
 def token_counter(llm) -> Callable[[str], int]:
@@ -239,7 +233,7 @@ def answer(question: str | Question, index: Index, embedder: Embedder, llm: LLM 
     clock = _Clock()
     q = clean_question(question, settings.max_question_chars)
     ev = gather_evidence(q, index, embedder, settings, top_k)
-    g = gate(q.text, ev.passages, settings, pool_text(ev, index, settings))
+    g = gate(q.text, ev.passages, settings, ev.pool)
     found = conflicts.find(q.text, ev.passages, {s.text: s.dense for s in ev.sentences},
                            settings.conflict_margin, settings.min_relevance, settings.conflict_spread) if g.ok else []
     clock.mark("retrieve")

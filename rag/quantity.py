@@ -23,6 +23,7 @@ _UNTIL = re.compile(r";|\b(?:" + "|".join(SUPERSEDED_UNTIL) + r")\b", re.I)
 _REPLACED_AFTER = re.compile(r"^\W*(?:" + "|".join(SUPERSEDED_AFTER) + r")\b", re.I)
 _BESIDE = re.compile(r"^\s*(?:,\s*or|\()\s*(?:(?:" + "|".join(QUALIFIERS) + r")\s+)?$", re.I)  # one value, two units
 _CHANGE = re.compile(r"\b(?:" + "|".join(CHANGE_BY) + r")\s+(?:(?:" + "|".join(QUALIFIERS) + r")\s+)?$", re.I)
+_CHANGE_REACH = QUALIFIER_WINDOW + max(map(len, CHANGE_BY)) + 1  # characters before a value searched by _CHANGE
 
 
 def is_change(sentence: str, f: F.Fact) -> bool:
@@ -35,8 +36,7 @@ def is_change(sentence: str, f: F.Fact) -> bool:
     True
     """
     i = sentence.find(f.surface)
-    reach = QUALIFIER_WINDOW + max(map(len, CHANGE_BY)) + 1
-    return i >= 0 and _CHANGE.search(sentence[max(0, i - reach):i]) is not None
+    return i >= 0 and _CHANGE.search(sentence[max(0, i - _CHANGE_REACH):i]) is not None
 
 
 def superseded(sentence: str, f: F.Fact) -> bool:
