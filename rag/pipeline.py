@@ -26,7 +26,7 @@ from .settings import Settings
 from .store import Index
 from .text import inert
 from .types import Answer, Citation, Conflict, Hit, Passage
-from .verify import Claim, check_answer, is_refusal, parse_markers
+from .verify import Claim, answer_sentences, check_answer, is_refusal, parse_markers
 
 NOT_FOUND = "The articles don't say."
 CL100K_TO_ANY = 1.25  # a model's tokenizer may need a quarter more tokens than cl100k for the same text
@@ -251,11 +251,9 @@ def answer(question: str | Question, index: Index, embedder: Embedder, llm: LLM 
 
 def unchecked_claims(raw: str, passages: list[Passage]) -> list[Claim]:
     """The model's sentences with its own valid markers, nothing checked."""
-    from .text import split_sentences
-
     ns = {p.n for p in passages}
     out = []
-    for sentence in split_sentences(raw.replace("\n[", " [")):
+    for sentence in answer_sentences(raw):
         text, cited = parse_markers(sentence)
         if text or cited:
             out.append(Claim(text, [n for n in cited if n in ns], True, 0.0))

@@ -36,6 +36,21 @@ def parse_markers(sentence: str) -> tuple[str, list[int]]:
     return re.sub(r"\s{2,}", " ", text), ns
 
 
+_LIST_NUMBER = re.compile(r"(?m)^[ \t]*\d{1,2}[.)][ \t]+")  # "1. " opening a line of a numbered list
+
+
+def answer_sentences(raw: str) -> list[str]:
+    """The sentences of a model's reply: markers separated from their
+    sentence by a line break stay with it, and a numbered list's "1." is
+    not a sentence of its own (it was checked, and reported removed, as a
+    claim of the number 1).
+
+    >>> answer_sentences("1. Output fell 5 pct.\\n[2]\\n2. 1.42 mln tonnes [1]")
+    ['Output fell 5 pct. [2]', '1.42 mln tonnes [1]']
+    """
+    return split_sentences(_LIST_NUMBER.sub("", raw).replace("\n[", " ["))
+
+
 def is_refusal(text: str) -> bool:
     return bool(_REFUSAL.search(text))
 
@@ -131,8 +146,7 @@ def check_answer(answer: str, passages: list[Passage], min_support: float, given
     (the question's names `given`: `support`)."""
     by_n = {p.n: p for p in passages}
     claims = []
-    # markers separated from their sentence by a line break stay with it
-    for sentence in split_sentences(answer.replace("\n[", " [")):
+    for sentence in answer_sentences(answer):
         c = check_sentence(sentence, by_n, min_support, given)
         if c is not None:
             claims.append(c)

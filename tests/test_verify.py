@@ -110,6 +110,15 @@ def test_check_answer_checks_each_sentence():
     assert [(c.cited, c.supported) for c in claims] == [([2], True), ([1], True), ([1], False)]
 
 
+def test_a_numbered_lists_numbers_are_not_claims():
+    """ "1." opening a line of the reply was checked as a claim of the number 1
+    and reported removed; the list's items are the claims."""
+    claims = check_answer(f"1. China agreed to buy 12 million tonnes of soybeans [1]\n2. {TARIFFS} [2]",
+                          [P1, P2], MIN)
+    assert [c.cited for c in claims] == [[1], [2]] and all(c.supported for c in claims)
+    assert not any(c.text.strip(".") in ("1", "2") for c in claims)
+
+
 def test_refusal_and_filler_state_no_claim():
     assert check_sentence("NOT IN ARTICLES", BY_N, MIN) is None
     assert check_answer("NOT IN ARTICLES", [P1, P2], MIN) == []
