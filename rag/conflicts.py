@@ -127,18 +127,13 @@ def find(question: str, passages: list[Passage], scores: dict[str, float] | None
     if len({f.value for _, _, f, _, _ in group}) < MIN_VERSIONS:
         return []
     values, seen = [], set()
-    for _, _, f, x, p in sorted(group, key=lambda v: v[4].doc.date or "", reverse=True):  # newest first
+    for _, d, f, x, p in sorted(group, key=lambda v: v[4].doc.date or "", reverse=True):  # newest first
         if f.value in seen:
             continue
         seen.add(f.value)
-        values.append(version(x, f, p))
+        values.append({"value": with_qualifier(x, f.surface), "n": p.n, "doc_id": d, "chunk_id": p.chunk.id,
+                       "title": p.doc.title, "outlet": p.doc.outlet, "date": p.doc.date, "quote": x})
     return [Conflict(kind=group[0][2].kind, values=values)]
-
-
-def version(x: str, f: F.Fact, p: Passage) -> dict:
-    """A disagreement's version: value `f` of sentence `x` in passage `p`."""
-    return {"value": with_qualifier(x, f.surface), "n": p.n, "doc_id": p.doc.id, "chunk_id": p.chunk.id,
-            "title": p.doc.title, "outlet": p.doc.outlet, "date": p.doc.date, "quote": x}
 
 
 def _far(a: F.Fact, b: F.Fact) -> bool:

@@ -21,7 +21,6 @@ from .facts import named
 from .gate import Gate, gate, names_any
 from .llm import LLM
 from .question import Question, clean_question
-from .retold import retold
 from .retrieve import Sentence, newest_first, pack, score_sentences, search, wants_latest
 from .settings import Settings
 from .store import Index
@@ -42,7 +41,6 @@ class Evidence:
     sentences: list[Sentence]  # their sentences, ranked
     passages: list[Passage]  # what the model sees as [1]..[k]
     pool: str = ""  # the chunks the sentences were ranked from, and their headlines (the gate reads it)
-    retold: list[Passage] = field(default_factory=list)  # versions found by the cited sentence, after `passages`
 
 
 @dataclass(frozen=True)
@@ -204,14 +202,14 @@ def assemble(ev: Evidence, g: Gate, draft: Draft | None, checked: Checked, found
         text, found = NOT_FOUND, []
         notes.append(g.reason or "no claim in the model's answer is supported by the passages")
     used = sorted({n for c in claims for n in c.cited} | {v["n"] for c in found for v in c.values})
-    by_n = {p.n: p for p in ev.passages + ev.retold}
+    by_n = {p.n: p for p in ev.passages}
     citations = [Citation(n=n, doc_id=by_n[n].doc.id, chunk_id=by_n[n].chunk.id, title=by_n[n].doc.title,
                           text=by_n[n].text, outlet=by_n[n].doc.outlet, date=by_n[n].doc.date) for n in used]
     for c in checked.removed:
         notes.append(f"removed an unsupported sentence: {c.text!r}" + (f" (not in the passages: {', '.join(c.missing)})" if c.missing else ""))
     return Answer(
         question=ev.question.text, answer=text, abstained=not claims, citations=citations,
-        passages=_seen(ev.passages + ev.retold, ev.hits), evidence=ev.passages + ev.retold, conflicts=found,
+        passages=_seen(ev.passages, ev.hits), evidence=ev.passages, conflicts=found,
         timings_ms={"retrieve": clock.ms.get("retrieve", 0.0), "generate": clock.ms.get("generate", 0.0),
                     "total": clock.ms.get("total", 0.0)},
         model={"llm": llm.id if llm is not None else None, "embedder": embedder.id},
@@ -246,12 +244,7 @@ def answer(question: str | Question, index: Index, embedder: Embedder, llm: LLM 
                         ev.passages)
     if g.ok and not checked.claims:
         checked = fall_back(ev, settings, checked.removed, checked.confidence, draft is not None and refused(draft))
-    said = " ".join(c.text for c in checked.claims)
-    found = conflicts.anchored(found, said, q.text)
-    if checked.claims and settings.retold_cosine <= 1:
-        found, more = retold(q.text, said, [n for c in checked.claims for n in c.cited], ev.passages, ev.sentences,
-                             found, index, settings)
-        ev = replace(ev, retold=more)
+    found = conflicts.anchored(found, " ".join(c.text for c in checked.claims), q.text)
     clock.mark("generate")
     return assemble(ev, g, draft, checked, found, clock, llm, embedder)
 

@@ -78,7 +78,6 @@ class Settings(BaseSettings):
     min_answer_confidence: float = Field(0.0, ge=0, le=1, description="The model's own yes/no check of its answer (P(yes), asked in the same conversation; ~0.4 s): below this the answer is dropped. 0 turns the check off: the default, since on the Reuters dev half the default model's P(yes) was 0.84-0.94 for right and wrong answers alike.")
     extract_tries: int = Field(3, ge=1, le=50, description="Best evidence sentences tried as the extractive answer.")
     conflict_spread: float = Field(0.1, ge=0, le=2, description="A disagreeing version whose sentence is further than this cosine below the best version's, and shares under half its question words, is dropped (0.1 chosen on the Reuters dev half and the seeds set: eval/README.md).")
-    retold_cosine: float = Field(0.8, ge=0, le=1.01, description="A sentence of another article this close (cosine) to the sentence the answer cites, giving another value of the same thing, is listed as a version (`rag.retold`); above 1 turns the search off.")
     conflict_margin: float = Field(0.12, ge=0, le=1, description="Sentences within this cosine of the best passage may carry a disagreeing value (gold set).")
 
     def seeds_on_first_use(self) -> bool:
