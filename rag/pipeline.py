@@ -26,7 +26,7 @@ from .settings import Settings
 from .store import Index
 from .text import inert
 from .types import Answer, Citation, Conflict, Hit, Passage
-from .verify import Claim, answer_sentences, check_answer, is_refusal, parse_markers
+from .verify import Claim, answer_sentences, check_answer, given_by, is_refusal, parse_markers
 
 NOT_FOUND = "The articles don't say."
 CL100K_TO_ANY = 1.25  # a model's tokenizer may need a quarter more tokens than cl100k for the same text
@@ -110,11 +110,12 @@ def generate(ev: Evidence, llm: LLM, settings: Settings, on_token: Callable[[str
 
 
 def check(draft: Draft, passages: list[Passage], settings: Settings, question: str = "") -> Checked:
-    """Each sentence of the draft against its cited passage (`verify`); the
-    question's own names need not be there."""
+    """Each sentence of the draft against its cited passage (`verify`); what
+    the question itself gives (its names, days, months and years:
+    `verify.given_by`) need not be there."""
     if refused(draft):
         return Checked([])
-    checked = check_answer(draft.raw, passages, settings.min_support, frozenset(named(question)))
+    checked = check_answer(draft.raw, passages, settings.min_support, given_by(question))
     claims = [c for c in checked if c.supported]
     return Checked(claims, [c for c in checked if not c.supported], "llm" if claims else "abstain")
 

@@ -62,14 +62,32 @@ class Support:
     missing: list[str] = field(default_factory=list)  # facts not found, as written
 
 
-def support(claim: str, passages: list[Passage], min_support: float, given: frozenset[str] = frozenset()) -> Support:
+GIVEN_TIMES = ("date", "month", "year")  # kinds of fact a question gives that an answer may repeat
+
+
+def given_by(question: str) -> frozenset:
+    """What a question gives, which an answer may repeat without its passage
+    holding it: its names (`facts.named`), and its days, months and years as
+    (kind, value). "What shortage did the Bank expect on March 3?" answered
+    "... on March 3 [1]" from a passage of that day's story, which says
+    "today", claims no date of its own; whether the passage is of the
+    question's time is `pipeline.typed`'s test.
+
+    >>> sorted(given_by("What did Acme earn on March 3?"), key=str)
+    [('date', '3-3'), 'acme']
+    """
+    return frozenset(F.named(question)) | {(f.kind, f.value) for f in F.extract(question) if f.kind in GIVEN_TIMES}
+
+
+def support(claim: str, passages: list[Passage], min_support: float, given: frozenset = frozenset()) -> Support:
     """Does the union of `passages` state `claim`? Its numbers and dates
     must be in the passages' text; its names may be in their articles'
     headlines too (a story's subject is often named only there: "Sales 33.0
-    mln vs 29.1 mln" under "ACME CORP YEAR NET" says Acme's sales). Names
-    `given` by the question need not be there: an answer that repeats the
-    question's "Monfort of Colorado" claims nothing by it (whether its
-    passage is about what the question names is `pipeline.typed`'s test).
+    mln vs 29.1 mln" under "ACME CORP YEAR NET" says Acme's sales). What
+    the question gives (`given_by`: names, and times as (kind, value)) need
+    not be there: an answer that repeats the question's "Monfort of
+    Colorado" claims nothing by it (whether its passage is about what the
+    question names is `pipeline.typed`'s test).
 
     >>> from rag.types import Chunk, Document, Passage
     >>> d = Document("a", "", "h", "t"); c = Chunk("c", "a", "", 0, 0)
@@ -89,7 +107,8 @@ def support(claim: str, passages: list[Passage], min_support: float, given: froz
     pool = F.extract(text)  # numbers and dates: from the passages alone
     context = " ".join([text, *dict.fromkeys(p.doc.title or "" for p in passages)])  # names: their headlines too
     said = sorted(F.extract(claim), key=lambda f: f.surface)
-    held = [f for f in said if F.matches(f, pool, context) or f.kind == "name" and f.value in given]
+    held = [f for f in said if F.matches(f, pool, context) or f.kind == "name" and f.value in given
+            or (f.kind, f.value) in given]
     missing = [f.surface for f in said if f not in held]
     lead = F.leading_name(claim)
     if lead and lead.value not in given and not F.matches(lead, pool, context):
@@ -116,7 +135,7 @@ class Claim:
 
 
 def check_sentence(sentence: str, passages: dict[int, Passage], min_support: float,
-                   given: frozenset[str] = frozenset()) -> Claim | None:
+                   given: frozenset = frozenset()) -> Claim | None:
     """Check one answer sentence; None when it states nothing (filler)."""
     text, ns = parse_markers(sentence)
     if not content_words(text) or is_refusal(text):
@@ -141,9 +160,9 @@ def check_sentence(sentence: str, passages: dict[int, Passage], min_support: flo
     return Claim(text, valid, False, s.overlap, dropped, s.missing)
 
 
-def check_answer(answer: str, passages: list[Passage], min_support: float, given: frozenset[str] = frozenset()) -> list[Claim]:
+def check_answer(answer: str, passages: list[Passage], min_support: float, given: frozenset = frozenset()) -> list[Claim]:
     """Every fact-stating sentence of `answer`, checked against `passages`
-    (the question's names `given`: `support`)."""
+    (what the question gives, `given_by`: `support`)."""
     by_n = {p.n: p for p in passages}
     claims = []
     for sentence in answer_sentences(answer):

@@ -7,7 +7,7 @@ from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
 from rag.types import Chunk, Document, Passage
-from rag.verify import MARK, check_answer, check_sentence, is_refusal, parse_markers, support
+from rag.verify import MARK, check_answer, check_sentence, given_by, is_refusal, parse_markers, support
 
 from helpers import check_contract
 
@@ -205,3 +205,15 @@ def test_any_model_reply_gives_an_answer_that_keeps_the_contract(index, embedder
     a = answer("What did the United States cut tariffs on Chinese goods to?", index, embedder, FakeLLM(reply), settings)
     check_contract(a.to_json(), index)
     assert {c.n for c in a.citations} <= {p.n for p in a.evidence}
+
+
+def test_a_time_the_question_gives_need_not_be_in_the_passage():
+    """The model repeats the question's "March 3"; the passage, from that
+    day's story, says "today". A date the question does not give is still
+    checked."""
+    p = Passage(1, Chunk("c", "a", "", 0, 0), Document("a", "", "h", "T", date="1987-03-03"),
+                "The Bank said it forecast a shortage of around 450 mln stg in the money market today.", 0.8)
+    claim = "The Bank expected a shortage of 450 mln stg on March 3 [1]."
+    assert support(claim, [p], 0.5, given_by("What shortage did the Bank expect on March 3?")).ok
+    assert support(claim, [p], 0.5, given_by("What shortage did the Bank expect?")).missing == ["March 3"]
+    assert not support(claim.replace("450", "500"), [p], 0.5, given_by("What shortage did the Bank expect on March 3?")).ok
