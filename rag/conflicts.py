@@ -3,15 +3,16 @@ values for what the question asks."""
 
 from __future__ import annotations
 
+import difflib
 import math
 import re
 
 from . import facts as F
-from .asked import TIME_REACH, asked_kinds, counted, differ, placed_other, time_of, value_span
+from .asked import MENDED_SIMILARITY, TIME_REACH, asked_kinds, counted, differ, placed_other, time_of, value_span
 from .gate import headed, holds_name, names_any, names_held
 from .lexicon import PART_OF_YEAR
 from .quantity import is_change, restated, span_unit, superseded, unit_after, with_qualifier
-from .text import content_words, inert, split_sentences
+from .text import content_words, inert, split_sentences, stopwords
 from .types import Conflict, Passage, byline
 
 CHARS_PER_WORD = 8  # distance in characters counted as one word between a value and a question term
@@ -73,7 +74,7 @@ def find(question: str, passages: list[Passage], scores: dict[str, float] | None
         best_of[p.doc.id] = max(best_of.get(p.doc.id, -1.0), p.relevance)
     terms = [t for t in dict.fromkeys(content_words(question)) if not t.isdigit()]
 
-    named = [f.value for f in F.names(question)]  # a version must be about what the question names
+    named = [f.value for f in F.names(question)] or recovered(question, passages)  # what a version must be about
     cands = []  # (passage, sentence): sentences about as relevant as their article's best
     for p in passages:
         for x in split_sentences(p.text):
@@ -157,7 +158,7 @@ def about(sentence: str, p: Passage, named: list[str]) -> bool:
     return names_any(sentence, named) or not F.names(sentence) and names_any(p.doc.title or "", named)
 
 
-def anchored(found: list[Conflict], answer: str, question: str = "") -> list[Conflict]:
+def anchored(found: list[Conflict], answer: str, question: str = "", passages: list[Passage] = ()) -> list[Conflict]:
     """The disagreements about what the answer states: those listing a value
     the answer gives, kept with the versions that are figures of the same
     thing as that one (`same_thing`). Others measure something the answer
@@ -170,7 +171,7 @@ def anchored(found: list[Conflict], answer: str, question: str = "") -> list[Con
     1
     """
     said = set(F.values(answer))
-    named = F.named(question)
+    named = F.named(question) or recovered(question, passages)
     terms = {t for t in content_words(question) if not t.isdigit()}
     out = []
     for c in found:
@@ -181,6 +182,30 @@ def anchored(found: list[Conflict], answer: str, question: str = "") -> list[Con
         if len({v["value"] for v in kept}) >= MIN_VERSIONS:
             out.append(Conflict(kind=c.kind, values=kept))
     return out
+
+
+MIN_RECOVERED_CHARS = 4  # shorter question words are not read as names
+
+
+def recovered(question: str, passages: list[Passage]) -> list[str]:
+    """For a question that names nothing readable (typed in lower case or
+    misspelt: "what price will teneco pay ..."), the names the passages
+    write (capitalized in their text, or in their headlines) that its words
+    are, up to a slip (`asked.MENDED_SIMILARITY`); [] when it names
+    something (`facts.named`). Without them any firm's figure could be a
+    version ("101.50 dlrs" of another utility's preferred stock).
+
+    >>> from rag.types import Chunk, Document
+    >>> p = Passage(1, Chunk("c", "a", "", 0, 0), Document("a", "", "h", "TENNECO TO REDEEM"), "Tenneco Inc will pay 102 dlrs.", 0.8)
+    >>> recovered("what price will teneco pay", [p]), recovered("What will Tenneco pay?", [p])
+    (['tenneco'], [])
+    """
+    if F.named(question):
+        return []
+    have = {w.lower() for p in passages for w in re.findall(r"\b[A-Z][A-Za-z]+", f"{p.text} {p.doc.title or ''}")}
+    have -= stopwords()
+    words = {w for w in re.findall(r"[a-z]+", question.lower()) if len(w) >= MIN_RECOVERED_CHARS} - stopwords()
+    return sorted({m for w in words for m in difflib.get_close_matches(w, have, n=1, cutoff=MENDED_SIMILARITY)})
 
 
 def same_thing(a: dict, b: dict, named: list[str], terms: set[str] = frozenset()) -> bool:

@@ -245,7 +245,7 @@ def answer(question: str | Question, index: Index, embedder: Embedder, llm: LLM 
                         ev.passages)
     if g.ok and not checked.claims:
         checked = fall_back(ev, settings, checked.removed, checked.confidence, draft is not None and refused(draft))
-    found = conflicts.anchored(found, " ".join(c.text for c in checked.claims), q.text)
+    found = conflicts.anchored(found, " ".join(c.text for c in checked.claims), q.text, ev.passages)
     clock.mark("generate")
     return assemble(ev, g, draft, checked, found, clock, llm, embedder)
 

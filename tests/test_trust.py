@@ -412,3 +412,20 @@ def test_a_table_row_under_a_headline_naming_everything_asked_is_packed_as_its_a
     named = ["acme", "mining"]
     assert [p.doc.id for p in pack(ss, index, settings, None, {"money"}, named)] == ["fix", "tbl"]
     assert [p.doc.id for p in pack(ss, index, settings, None, {"money"}, ["acme", "zenith"])] == ["fix", "oth"]
+
+
+def test_a_question_typed_in_lower_case_still_names_whose_figure_is_asked():
+    """"teneco" names nothing readable; the passages' "Tenneco" is what it
+    names, so another utility's redemption price is not a version."""
+    q = "what price will teneco pay a share to redeem its 11 dlr preferred stock"
+    ps = [passage(1, "a", "The company said it would pay 102 dlrs a share for the preferred stock.", "1987-03-03",
+                  title="TENNECO TO REDEEM PREFERRED STOCK"),
+          passage(2, "b", "The stock will be redeemed at a price of 101.50 dlrs a share.", "1987-03-05",
+                  title="ATLANTIC CITY ELECTRIC TO REDEEM STOCK")]
+    assert conflicts.recovered(q, ps) == ["preferred", "redeem", "stock", "tenneco"]
+    found = conflicts.find(q, ps, None, 0.12)
+    assert conflicts.anchored(found, "102 dlrs a share [1]", q, ps) == []
+    again = passage(2, "b", "Tenneco will pay 102.24 dlrs a share for its preferred stock.", "1987-03-04",
+                    title="TENNECO TO REDEEM 11 DLR PREFERRED")
+    [c] = conflicts.anchored(conflicts.find(q, [ps[0], again], None, 0.12), "102 dlrs a share [1]", q, [ps[0], again])
+    assert [v["value"] for v in c.values] == ["102.24 dlrs", "102 dlrs"]
