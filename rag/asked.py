@@ -10,7 +10,17 @@ import difflib
 import re
 
 from .facts import MONTHS, Fact, leading_name, matches, month_of, names, values
-from .lexicon import ASKED_FORMS, COMPARISON_BASE, FORM_WORDS, MONEY_NOUNS, RELATIVE_DAYS, RELATIVE_YEARS, WANTS_NAME
+from .lexicon import (
+    ASKED_FORMS,
+    CHANGE_VERBS,
+    COMPARISON_BASE,
+    FORM_WORDS,
+    LEVEL_VERBS,
+    MONEY_NOUNS,
+    RELATIVE_DAYS,
+    RELATIVE_YEARS,
+    WANTS_NAME,
+)
 from .text import split_sentences
 
 TIME_KINDS = {"year", "month", "date"}
@@ -26,6 +36,9 @@ _FORMS = [(re.compile(rx, re.I), kinds) for rx, kinds in ASKED_FORMS]
 _NAME = re.compile(WANTS_NAME, re.I)
 _HOW_MANY = re.compile(r"\bhow many\s+((?:[A-Za-z-]+\s*){1,4})", re.I)
 _MONEY = re.compile(MONEY_NOUNS, re.I)
+_TO_LEVEL = re.compile(r"\blevel\b|\bhow (?:high|low)\b|\b(?:" + "|".join(CHANGE_VERBS + LEVEL_VERBS)
+                       + r")\b(?:\s+[\w'-]+){0,6}?\s+to\b(?!\s+(?:be|have|do|make|meet|take|get|pay|buy|sell)\b)", re.I)
+_BY_HOW_MUCH = re.compile(r"\bby how (?:much|many)\b", re.I)
 _RELATIVE_TIME = re.compile(r"\b(?:" + "|".join(map(re.escape, RELATIVE_DAYS + list(RELATIVE_YEARS))) + r")\b", re.I)
 
 
@@ -82,6 +95,18 @@ def singular(word: str) -> str:
     one form in which what a question counts and what a figure counts are
     compared (`counted`, `quantity.unit_after`)."""
     return word.lower().removesuffix("s")
+
+
+def asks_level(question: str) -> bool:
+    """Does the question ask the level a thing stands at or moved to
+    ("what level", "fall to"), not how far it moved ("by how much")?
+
+    >>> asks_level("What level did the index fall to in December?"), asks_level("By how much did it fall?")
+    (True, False)
+    >>> asks_level("What did GM cut the pool for merit raises to?"), asks_level("How much did sales rise?")
+    (True, False)
+    """
+    return bool(_TO_LEVEL.search(question)) and not _BY_HOW_MUCH.search(question)
 
 
 def wants_name(question: str) -> bool:

@@ -87,6 +87,23 @@ DURATION_UNITS = {"minute": 1 / 1440, "hour": 1 / 24, "day": 1.0, "week": 7.0, "
 # adjectives of increment).
 CHANGE_BY = ["by", "additional", "further", "extra", "another"]
 
+# Words of movement: a value written right after one of the verbs ("fell
+# 0.1 pct", the wire's "up 2.8 pct", "off 17.8 pct") or right before one of
+# the nouns ("a 0.1 pct rise") is how far something moved, not the level it
+# moved to ("to 164.1"). A question with one of the verbs (or LEVEL_VERBS)
+# followed by "to" asks the level. Source: English verbs and nouns of
+# increase and decrease, and wire-service style for "up", "down", "off".
+CHANGE_VERBS = ["rose", "rise", "rises", "risen", "rising", "fell", "fall", "falls", "fallen", "falling", "dropped",
+                "drop", "drops", "declined", "decline", "declines", "increased", "increase", "increases",
+                "decreased", "decrease", "decreases", "climbed", "climb", "climbs", "gained", "gain", "gains", "grew",
+                "grow", "grows", "grown", "jumped", "jump", "jumps", "slipped", "slip", "slips", "eased", "ease",
+                "eases", "slumped", "surged", "plunged", "soared", "tumbled", "shrank", "expanded"]
+CHANGE_WIRE = ["up", "down", "off"]  # before a value only: "up 2.8 pct"
+CHANGE_NOUNS = ["rise", "fall", "drop", "decline", "increase", "decrease", "gain", "growth", "jump", "slide", "cut",
+                "reduction"]
+LEVEL_VERBS = ["cut", "raise", "raised", "lower", "lowered", "reduce", "reduced", "bring", "brought", "push",
+               "pushed", "narrow", "narrowed", "widen", "widened", "hit", "reach", "reached"]
+
 # Words asking for the newest state of things ("what is the latest rate?").
 # Source: English temporal adverbs and adjectives.
 LATEST = ["latest", "most recent", "newest", "recently", "current", "currently", "now"]

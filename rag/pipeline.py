@@ -15,11 +15,13 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from . import conflicts, fallback, prompts
-from .asked import answers, asked_kinds, placed_elsewhen
+from . import facts as F
+from .asked import answers, asked_kinds, asks_level, placed_elsewhen
 from .embed import Embedder
 from .facts import named
 from .gate import Gate, gate, names_any
 from .llm import LLM
+from .quantity import moved
 from .question import Question, clean_question
 from .retrieve import Sentence, newest_first, pack, score_sentences, search, wants_latest
 from .settings import Settings
@@ -146,17 +148,32 @@ def typed(checked: Checked, question: str, settings: Settings, passages: list[Pa
     subject, without it answers nothing; nor may it give another time than
     the question's (`asked.answers`), nor figures its passages give for
     another time (`asked.placed_elsewhen`), nor cite passages naming none
-    of the question's names (`_about`)."""
+    of the question's names (`_about`), nor answer a level question with how
+    far the thing moved (`_moved_only`)."""
     if not settings.typed_answers or not checked.claims:
         return checked
     said = " ".join(c.text for c in checked.claims)
     by_n = {p.n: p.text for p in passages}
     elsewhere = settings.same_time and any(placed_elsewhen(c.text, by_n[n], question)
                                            for c in checked.claims for n in c.cited if n in by_n)
-    if answers(said, question, settings.same_time) and not elsewhere and _about(checked.claims, passages, question):
+    if answers(said, question, settings.same_time) and not elsewhere and _about(checked.claims, passages, question) \
+            and not _moved_only(checked.claims, by_n, question):
         return checked
     dropped = [replace(c, supported=False, missing=["the kind of thing asked"]) for c in checked.claims]
     return Checked([], checked.removed + dropped, "abstain", checked.confidence)
+
+
+def _moved_only(claims: list[Claim], by_n: dict[int, str], question: str) -> bool:
+    """Does a question asking a level ("what level did the index fall to",
+    `asks_level`) get only values its cited passages give as how far
+    something moved ("fell 0.1 pct to 164.1": the 0.1 pct, `moved`)?"""
+    if not asks_level(question):
+        return False
+    kinds, given = asked_kinds(question), set(F.values(question))
+    said = [(f, by_n[n]) for c in claims for n in c.cited if n in by_n for f in F.values(c.text)
+            if f.kind in kinds and f not in given]
+    found = [(g, text) for f, text in said for g in F.values(text) if F.matches(f, {g}, text)]
+    return bool(found) and all(moved(text, g) for g, text in found)
 
 
 def _about(claims: list[Claim], passages: list[Passage], question: str) -> bool:

@@ -10,7 +10,16 @@ import re
 
 from . import facts as F
 from .asked import singular
-from .lexicon import CHANGE_BY, QUALIFIERS, SUPERSEDED_AFTER, SUPERSEDED_BEFORE, SUPERSEDED_UNTIL
+from .lexicon import (
+    CHANGE_BY,
+    CHANGE_NOUNS,
+    CHANGE_VERBS,
+    CHANGE_WIRE,
+    QUALIFIERS,
+    SUPERSEDED_AFTER,
+    SUPERSEDED_BEFORE,
+    SUPERSEDED_UNTIL,
+)
 
 QUALIFIER_WINDOW = 14  # characters before a value searched for its qualifier ("over", "nearly")
 UNIT_REACH = 3  # words after a count searched for what it counts
@@ -24,6 +33,10 @@ _REPLACED_AFTER = re.compile(r"^\W*(?:" + "|".join(SUPERSEDED_AFTER) + r")\b", r
 _BESIDE = re.compile(r"^\s*(?:,\s*or|\()\s*(?:(?:" + "|".join(QUALIFIERS) + r")\s+)?$", re.I)  # one value, two units
 _CHANGE = re.compile(r"\b(?:" + "|".join(CHANGE_BY) + r")\s+(?:(?:" + "|".join(QUALIFIERS) + r")\s+)?$", re.I)
 _CHANGE_REACH = QUALIFIER_WINDOW + max(map(len, CHANGE_BY)) + 1  # characters before a value searched by _CHANGE
+_HEDGES = [q for q in QUALIFIERS if q not in ("to", "up to")]  # "fell to 164.1" is a level
+_MOVED_BEFORE = re.compile(r"\b(?:" + "|".join(CHANGE_VERBS + CHANGE_WIRE) + r")\s+(?:(?:" + "|".join(_HEDGES) + r")\s+)?$", re.I)
+_MOVED_AFTER = re.compile(r"^\s+(?:" + "|".join(CHANGE_NOUNS) + r")\b", re.I)
+_MOVED_REACH = QUALIFIER_WINDOW + max(map(len, CHANGE_VERBS)) + 1
 
 
 def is_change(sentence: str, f: F.Fact) -> bool:
@@ -37,6 +50,24 @@ def is_change(sentence: str, f: F.Fact) -> bool:
     """
     i = sentence.find(f.surface)
     return i >= 0 and _CHANGE.search(sentence[max(0, i - _CHANGE_REACH):i]) is not None
+
+
+def moved(sentence: str, f: F.Fact) -> bool:
+    """Is the value, everywhere the sentence writes it, how far something
+    moved: after a verb of change ("fell 0.1 pct", "up 2.8 pct"), before a
+    noun of change ("a 0.1 pct rise") or after "by" (`is_change`)? Not the
+    level it moved to ("to 164.1"). Read only to check a level question's
+    answer: the disagreement finder keeps `is_change`, under which "dropped
+    7.5 pct" and "a 6.7 pct decline" stay one quantity.
+
+    >>> s = "The index fell 0.1 pct to 164.1 in December after a 0.1 pct rise in November."
+    >>> [moved(s, f) for f in F.values(s)[:2]]
+    [True, False]
+    """
+    spots = [m.start() for m in re.finditer(re.escape(f.surface), sentence)]
+    return bool(spots) and all(_MOVED_BEFORE.search(sentence[max(0, i - _MOVED_REACH):i])
+                               or _MOVED_AFTER.match(sentence[i + len(f.surface):])
+                               or _CHANGE.search(sentence[max(0, i - _CHANGE_REACH):i]) for i in spots)
 
 
 def superseded(sentence: str, f: F.Fact) -> bool:

@@ -429,3 +429,17 @@ def test_a_question_typed_in_lower_case_still_names_whose_figure_is_asked():
                     title="TENNECO TO REDEEM 11 DLR PREFERRED")
     [c] = conflicts.anchored(conflicts.find(q, [ps[0], again], None, 0.12), "102 dlrs a share [1]", q, [ps[0], again])
     assert [v["value"] for v in c.values] == ["102.24 dlrs", "102 dlrs"]
+
+
+def test_a_level_question_is_not_answered_with_how_far_the_thing_moved():
+    """"fell 0.1 pct to 164.1": asked the level it fell to, "0.1 pct"
+    answers nothing; asked by how much it fell, it does."""
+    korea = passage(1, "a", "South Korea's index of leading indicators fell 0.1 pct to 164.1 in December after a "
+                    "0.1 pct rise in November.", "1987-03-02", title="KOREA INDICATORS FALL")
+    level = "What level did South Korea's index of leading indicators fall to in December?"
+    fall = Checked([Claim("0.1 pct", [1], True, 1.0)], mode="llm")
+    assert typed(fall, level, Settings(), [korea]).claims == []
+    to = Checked([Claim("164.1", [1], True, 1.0)], mode="llm")
+    assert typed(to, level, Settings(), [korea]) == to
+    assert typed(fall, "By how much did South Korea's index of leading indicators fall in December?", Settings(),
+                 [korea]) == fall
