@@ -213,9 +213,11 @@ def same_thing(a: dict, b: dict, named: list[str], terms: set[str] = frozenset()
     year or month (`time_of`), nor of a part of the year where `a` is not
     (`part`); naming each of the question's `named` things that `a` names
     (in its sentence or its article's headline); and holding MIN_HELD of
-    the question's `terms` that `a`'s sentence holds? A loan to U.K. banks
-    and a loan from anyone, 1986's sales and this year's target, or a wheat
-    tender and sugar production, are different quantities, not two
+    the question's `terms` that `a`'s sentence holds (those very terms:
+    other question words do not stand in for them)? A loan to U.K. banks
+    and a loan from anyone, 1986's sales and this year's target, a wheat
+    tender and sugar production, or the price of a buyback and a tax refund
+    in a story naming the same people, are different quantities, not two
     accounts of one.
 
     >>> a = {"value": "8.5 billion dlrs", "quote": "Brazil owes U.K. banks 8.5 billion dlrs.", "date": "1987-03-02"}
@@ -233,7 +235,7 @@ def same_thing(a: dict, b: dict, named: list[str], terms: set[str] = frozenset()
     held_a = terms & set(content_words(a.get("quote") or ""))
     if len(held_a) < MIN_HELD_TERMS:  # one shared word says too little ("tariffs" and "duties" are one thing)
         return True
-    return len(terms & set(content_words(b.get("quote") or ""))) >= MIN_HELD * len(held_a)
+    return len(held_a & set(content_words(b.get("quote") or ""))) >= MIN_HELD * len(held_a)
 
 
 def part(version: dict) -> bool:

@@ -8,6 +8,7 @@ from rag.facts import names
 from rag.gate import gate
 from rag.pipeline import Checked, answer, typed
 from rag.settings import Settings
+from rag.text import content_words
 from rag.types import Chunk, Document, Passage
 from rag.verify import Claim, check_answer
 
@@ -443,3 +444,20 @@ def test_a_level_question_is_not_answered_with_how_far_the_thing_moved():
     assert typed(to, level, Settings(), [korea]) == to
     assert typed(fall, "By how much did South Korea's index of leading indicators fall in December?", Settings(),
                  [korea]) == fall
+
+
+def test_a_version_must_hold_the_very_question_words_the_answers_version_holds():
+    """The buyback's "bought back Goldsmith's stock" against a tax refund's
+    story naming Goodyear and James Goldsmith: three question words each,
+    but only "Goldsmith" in common, so two quantities."""
+    q = "How much did Goodyear pay to buy back James Goldsmith's stock?"
+    terms = {t for t in content_words(q) if not t.isdigit()}
+    buyback = {"value": "620 mln dlrs", "quote": "The company bought back Goldsmith's stock for 620 mln dlrs.",
+               "date": "1987-03-03"}
+    refund = {"value": "75.7 mln dlrs", "date": "1987-03-04",
+              "quote": "Goodyear said its results include a tax refund of 75.7 mln dlrs from its defense against "
+                       "James Goldsmith."}
+    assert not conflicts.same_thing(buyback, refund, ["goodyear", "james", "goldsmith"], terms)
+    again = {"value": "600 mln dlrs", "quote": "Goodyear bought back Goldsmith's stock for 600 mln dlrs.",
+             "date": "1987-03-04"}
+    assert conflicts.same_thing(buyback, again, ["goodyear", "james", "goldsmith"], terms)
