@@ -21,6 +21,7 @@ MAX_SPREAD = 10  # values further apart than this factor measure different thing
 MIN_HELD = 0.75  # share of the question's words the answer's version holds that another version must hold
 MIN_HELD_TERMS = 2  # ... when it holds at least this many
 MIN_SHARED = 0.5  # share of the best version's question words a far version must hold (find's `spread`)
+MIN_RECOVERED_CHARS = 4  # shorter question words are not read as names (`recovered`)
 
 _PART = re.compile(r"\b(?:" + "|".join(PART_OF_YEAR) + r")\b", re.I)
 
@@ -182,9 +183,6 @@ def anchored(found: list[Conflict], answer: str, question: str = "", passages: l
         if len({v["value"] for v in kept}) >= MIN_VERSIONS:
             out.append(Conflict(kind=c.kind, values=kept))
     return out
-
-
-MIN_RECOVERED_CHARS = 4  # shorter question words are not read as names
 
 
 def recovered(question: str, passages: list[Passage]) -> list[str]:

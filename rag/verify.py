@@ -62,29 +62,30 @@ class Support:
     missing: list[str] = field(default_factory=list)  # facts not found, as written
 
 
-GIVEN_TIMES = ("date", "month", "year")  # kinds of fact a question gives that an answer may repeat
+GIVEN_TIMES = ("date", "month", "year")  # kinds of fact besides names a question gives that an answer may repeat
 
 
-def given_by(question: str) -> frozenset:
+def given_by(question: str) -> frozenset[tuple[str, object]]:
     """What a question gives, which an answer may repeat without its passage
-    holding it: its names (`facts.named`), and its days, months and years as
-    (kind, value). "What shortage did the Bank expect on March 3?" answered
+    holding it: its names (`facts.named`) and its days, months and years,
+    each as (kind, value). "What shortage did the Bank expect on March 3?" answered
     "... on March 3 [1]" from a passage of that day's story, which says
     "today", claims no date of its own; whether the passage is of the
     question's time is `pipeline.typed`'s test.
 
-    >>> sorted(given_by("What did Acme earn on March 3?"), key=str)
-    [('date', '3-3'), 'acme']
+    >>> sorted(given_by("What did Acme earn on March 3?"))
+    [('date', '3-3'), ('name', 'acme')]
     """
-    return frozenset(F.named(question)) | {(f.kind, f.value) for f in F.extract(question) if f.kind in GIVEN_TIMES}
+    return frozenset({("name", n) for n in F.named(question)}
+                     | {(f.kind, f.value) for f in F.extract(question) if f.kind in GIVEN_TIMES})
 
 
-def support(claim: str, passages: list[Passage], min_support: float, given: frozenset = frozenset()) -> Support:
+def support(claim: str, passages: list[Passage], min_support: float, given: frozenset[tuple[str, object]] = frozenset()) -> Support:
     """Does the union of `passages` state `claim`? Its numbers and dates
     must be in the passages' text; its names may be in their articles'
     headlines too (a story's subject is often named only there: "Sales 33.0
     mln vs 29.1 mln" under "ACME CORP YEAR NET" says Acme's sales). What
-    the question gives (`given_by`: names, and times as (kind, value)) need
+    the question gives (`given_by`: its names and times, as (kind, value)) need
     not be there: an answer that repeats the question's "Monfort of
     Colorado" claims nothing by it (whether its passage is about what the
     question names is `pipeline.typed`'s test).
@@ -107,11 +108,10 @@ def support(claim: str, passages: list[Passage], min_support: float, given: froz
     pool = F.extract(text)  # numbers and dates: from the passages alone
     context = " ".join([text, *dict.fromkeys(p.doc.title or "" for p in passages)])  # names: their headlines too
     said = sorted(F.extract(claim), key=lambda f: f.surface)
-    held = [f for f in said if F.matches(f, pool, context) or f.kind == "name" and f.value in given
-            or (f.kind, f.value) in given]
+    held = [f for f in said if F.matches(f, pool, context) or (f.kind, f.value) in given]
     missing = [f.surface for f in said if f not in held]
     lead = F.leading_name(claim)
-    if lead and lead.value not in given and not F.matches(lead, pool, context):
+    if lead and (lead.kind, lead.value) not in given and not F.matches(lead, pool, context):
         missing.append(lead.surface)
     words = set(content_words(claim))
     # a value the passages state holds its own words as the claim writes
@@ -135,7 +135,7 @@ class Claim:
 
 
 def check_sentence(sentence: str, passages: dict[int, Passage], min_support: float,
-                   given: frozenset = frozenset()) -> Claim | None:
+                   given: frozenset[tuple[str, object]] = frozenset()) -> Claim | None:
     """Check one answer sentence; None when it states nothing (filler)."""
     text, ns = parse_markers(sentence)
     if not content_words(text) or is_refusal(text):
@@ -160,7 +160,7 @@ def check_sentence(sentence: str, passages: dict[int, Passage], min_support: flo
     return Claim(text, valid, False, s.overlap, dropped, s.missing)
 
 
-def check_answer(answer: str, passages: list[Passage], min_support: float, given: frozenset = frozenset()) -> list[Claim]:
+def check_answer(answer: str, passages: list[Passage], min_support: float, given: frozenset[tuple[str, object]] = frozenset()) -> list[Claim]:
     """Every fact-stating sentence of `answer`, checked against `passages`
     (what the question gives, `given_by`: `support`)."""
     by_n = {p.n: p for p in passages}

@@ -10,7 +10,7 @@ from rag.pipeline import Checked, answer, typed
 from rag.settings import Settings
 from rag.text import content_words
 from rag.types import Chunk, Document, Passage
-from rag.verify import Claim, check_answer
+from rag.verify import Claim, check_answer, given_by
 
 from helpers import FakeLLM
 
@@ -324,10 +324,10 @@ def test_an_answer_may_repeat_the_questions_names_its_passage_writes_shorter():
     story = passage(1, "mnft", "For its fiscal year, Monfort reported 25.1 mln dlrs in earnings.")
     answer_ = "Monfort of Colorado earned 25.1 million dollars. [1]"
     assert not check_answer(answer_, [story], 0.5)[0].supported  # "Colorado" is not in the passage
-    [c] = check_answer(answer_, [story], 0.5, frozenset({"monfort", "colorado"}))
+    [c] = check_answer(answer_, [story], 0.5, given_by("What did Monfort of Colorado earn?"))
     assert c.supported and c.cited == [1]
     assert not check_answer("Monfort of Colorado earned 26 million dollars. [1]", [story], 0.5,
-                            frozenset({"monfort", "colorado"}))[0].supported  # the figure still must be there
+                            given_by("What did Monfort of Colorado earn?"))[0].supported  # the figure still must be there
 
 
 def test_a_value_restated_in_another_unit_is_its_articles_version():
