@@ -31,6 +31,8 @@ TIME_REACH = 50  # characters around a value searched for the time it is of ("3.
 _RELATIVE = re.compile(r"\b(?:" + "|".join(map(re.escape, RELATIVE_YEARS)) + r")\b", re.I)
 _YEAR_AFTER = re.compile(r"^,?\s*(\d{4})\b")  # "January 1986": the month's own year is written
 _MONTH_BEFORE = re.compile(r"\b(?:" + "|".join(MONTHS) + r")\.?(?:\s+\d{1,2})?,?\s*$", re.I)  # ... and read with it
+_DAY_SPAN = re.compile(r"\b(?:" + "|".join(MONTHS) + r")\.?\s+\d{1,2}\s*(?:-|to|through)\s*(?:(?:" + "|".join(MONTHS)
+                       + r")\.?\s+)?\d{1,2}\b|\bweek\s+(?:ended|ending|to)\b", re.I)  # "February 21 to 28", "the week ended March 6"
 _COMPARED = re.compile(r"\b(?:" + "|".join(COMPARISON_BASE) + r")\s+(?:the\s+)?$", re.I)
 _FORMS = [(re.compile(rx, re.I), kinds) for rx, kinds in ASKED_FORMS]
 _NAME = re.compile(WANTS_NAME, re.I)
@@ -152,15 +154,24 @@ def answers_type(text: str, question: str) -> bool:
 
 def elsewhen(text: str, question: str) -> bool:
     """Does a text place itself at another time than the question: a year,
-    month or day of the question's kind, none of them the question's? (A
-    1985 peak does not answer a question about January 1987.)
+    month or day of the question's kind, none of them the question's, or
+    some days of the whole month asked (`_DAY_SPAN`)? (A 1985 peak does not
+    answer a question about January 1987.)
 
     >>> elsewhen("On February 25, 1985, the dollar peaked.", "What was the dollar's low in January 1987?")
     True
     >>> elsewhen("It fell to 150 yen in January.", "What was the low in January 1987?")
     False
+    >>> elsewhen("Sales for the February 21 to 28 period fell.", "What were sales in February?")
+    True
     """
-    return _other_time(values(question), values(text))
+    asked = values(question)
+    return _other_time(asked, values(text)) or (_whole_month(asked) and _DAY_SPAN.search(text) is not None)
+
+
+def _whole_month(asked: list[Fact]) -> bool:
+    """Do the question's times name a month and no day of it?"""
+    return any(f.kind == "month" for f in asked) and not any(f.kind == "date" for f in asked)
 
 
 def _other_time(asked: list[Fact], said: list[Fact]) -> bool:
@@ -195,7 +206,9 @@ def placed_elsewhen(claim: str, passage: str, question: str) -> bool:
     characters in its sentence, a year, month or day of a kind the question
     gives, and none of them the question's (`elsewhen`)? The model may drop
     the time its passage gives: "3.0% [1]" from "3.0 pct in January" does
-    not answer a question on February.
+    not answer a question on February. Nor does a figure of some of a
+    month's days ("the February 21 to 28 period", "the week ended March 6":
+    `_DAY_SPAN`) answer one on the whole month.
 
     >>> q = "What was the jobless rate in February 1987?"
     >>> placed_elsewhen("3.0% [1]", "The rate rose to 3.0 pct in January. It was 2.9 pct in December.", q)
@@ -204,6 +217,8 @@ def placed_elsewhen(claim: str, passage: str, question: str) -> bool:
     False
     >>> placed_elsewhen("3.0%", "The jobless rate was 3.0 pct, the agency said.", q)
     False
+    >>> placed_elsewhen("1,572", "Sales for the February 21 to 28 period fell to 1,572.", "What were sales in February?")
+    True
     >>> placed_elsewhen("3.1%", "Growth for the year was 3.1 pct, down from 1985's four pct.", "How much did GDP grow in 1986?")
     False
     """
@@ -214,12 +229,14 @@ def placed_elsewhen(claim: str, passage: str, question: str) -> bool:
     for sentence in split_sentences(passage):
         found = values(sentence)
         times = [t for t in found if t.kind in TIME_KINDS and not _base(sentence, t)]
+        spans = [m.start() for m in _DAY_SPAN.finditer(sentence)]
         for f in found:
             i = sentence.find(f.surface)
             if f.kind not in TIME_KINDS and i >= 0 and any(matches(c, {f}, sentence) for c in said):
-                places.append([t for t in times if abs(sentence.find(t.surface) - i) <= TIME_REACH + len(f.surface)])
+                near = [t for t in times if abs(sentence.find(t.surface) - i) <= TIME_REACH + len(f.surface)]
+                places.append((near, any(abs(j - i) <= TIME_REACH + len(f.surface) for j in spans)))
     asked = values(question)
-    return bool(places) and all(_other_time(asked, times) for times in places)
+    return bool(places) and all(_other_time(asked, times) or (part and _whole_month(asked)) for times, part in places)
 
 
 def _base(sentence: str, t: Fact) -> bool:

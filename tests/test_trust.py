@@ -461,3 +461,21 @@ def test_a_version_must_hold_the_very_question_words_the_answers_version_holds()
     again = {"value": "600 mln dlrs", "quote": "Goodyear bought back Goldsmith's stock for 600 mln dlrs.",
              "date": "1987-03-04"}
     assert conflicts.same_thing(buyback, again, ["goodyear", "james", "goldsmith"], terms)
+
+
+def test_a_figure_of_some_days_does_not_answer_a_question_on_the_whole_month():
+    """"sales for the June 21 to 30 period fell to 1,204": asked a firm's
+    sales for June, that is a part of the month, not the month; the
+    sentence giving the month's figure still answers, and so does the
+    span's figure when the question asks for those days."""
+    text = ("Acme Motors said car sales for the June 21 to 30 period fell 12.5 pct to 1,204 cars. "
+            "For the month of June, Acme said sales fell 8.1 pct to 4,310 cars.")
+    acme = passage(1, "a", text, "1988-07-02", title="ACME MOTORS JUNE SALES")
+    month = "What were Acme Motors' car sales in June?"
+    span = Checked([Claim("1,204", [1], True, 1.0)], mode="llm")
+    assert typed(span, month, Settings(), [acme]).claims == []
+    whole = Checked([Claim("4,310", [1], True, 1.0)], mode="llm")
+    assert typed(whole, month, Settings(), [acme]) == whole
+    assert typed(span, "What were Acme Motors' car sales from June 21 to 30?", Settings(), [acme]) == span
+    assert elsewhen("Acme Motors said car sales for the June 21 to 30 period fell 12.5 pct to 1,204 cars.", month)
+    assert not elsewhen("For the month of June, Acme said sales fell 8.1 pct to 4,310 cars.", month)
