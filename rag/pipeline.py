@@ -16,7 +16,7 @@ import numpy as np
 
 from . import conflicts, fallback, prompts
 from . import facts as F
-from .asked import TIME_KINDS, answers, asked_kinds, asks_level, placed_elsewhen
+from .asked import answers, asked_kinds, asks_level, placed_elsewhen
 from .embed import Embedder
 from .facts import named
 from .gate import Gate, gate, names_any
@@ -187,35 +187,13 @@ def _about(claims: list[Claim], passages: list[Passage], question: str) -> bool:
 
 def fall_back(ev: Evidence, settings: Settings, removed: list[Claim], confidence: float | None = None,
               after_refusal: bool = False) -> Checked:
-    """The best evidence sentence as the answer, when it qualifies (`fallback`)
-    and the model made up no figure (`invented`).
+    """The best evidence sentence as the answer, when it qualifies (`fallback`).
     After the model's refusal (it read the passages and said they do not
     answer), only the best-ranked sentence may stand in: going further down
     the ranking then answers with sentences beside the point."""
-    if invented(removed, ev.passages, ev.question.text):
-        return Checked([], removed, "abstain", confidence)
     claims = fallback.extract(ev.question.text, ev.sentences, ev.passages, settings.extract_min_relevance,
                               1 if after_refusal else settings.extract_tries, settings.same_time)
     return Checked(claims, removed, "extract" if claims else "abstain", confidence)
-
-
-def invented(removed: list[Claim], passages: list[Passage], question: str) -> bool:
-    """Did the model write a figure no passage holds, nor the question (not
-    a year or a date: those it copies from the question's frame)? A model
-    that makes up "$1,903,936" for a total the story never adds up has
-    found no such figure; a sentence standing in for it answers with another.
-
-    >>> from rag.types import Chunk, Document
-    >>> p = Passage(1, Chunk("c", "a", "", 0, 0), Document("a", "", "h", "t"), "It paid four dlrs a share.", 0.8)
-    >>> invented([Claim("It paid 1,903,936 dlrs.", [1], False, 0.5)], [p], "How much did it pay?")
-    True
-    >>> invented([Claim("It paid four dlrs a share in 1985.", [1], False, 0.5)], [p], "How much did it pay?")
-    False
-    """
-    text = " ".join(p.text for p in passages)
-    pool, given = F.extract(text), set(F.values(question))
-    return any(f.kind not in TIME_KINDS and f not in given and not F.matches(f, pool, text)
-               for c in removed for f in F.values(c.text))
 
 
 def _cite(claims: list[Claim]) -> str:

@@ -479,13 +479,3 @@ def test_a_figure_of_some_days_does_not_answer_a_question_on_the_whole_month():
     assert typed(span, "What were Acme Motors' car sales from June 21 to 30?", Settings(), [acme]) == span
     assert elsewhen("Acme Motors said car sales for the June 21 to 30 period fell 12.5 pct to 1,204 cars.", month)
     assert not elsewhen("For the month of June, Acme said sales fell 8.1 pct to 4,310 cars.", month)
-
-
-def test_a_figure_the_model_made_up_leaves_no_sentence_to_stand_in(index, embedder, settings):
-    """The model wrote a rate no passage holds: it found none, so no evidence
-    sentence answers in its place. A sentence removed for a name its passage
-    lacks, its figure being there, still leaves the fallback to answer."""
-    made_up = answer(RATE_Q, index, embedder, FakeLLM("Tariffs on Chinese goods were cut to 37% [1]."), settings)
-    assert made_up.mode == "abstain" and made_up.abstained
-    misnamed = answer(RATE_Q, index, embedder, FakeLLM("Canada cut tariffs on Chinese goods to 30% [1]."), settings)
-    assert misnamed.mode == "extract" and not misnamed.abstained
