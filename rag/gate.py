@@ -17,6 +17,7 @@ refusal lost on dev or seeds)."""
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -62,17 +63,54 @@ def name_words(text: str) -> set[str]:
 
 def names_held(text: str) -> set[str]:
     """The words a text names things by, with each country's other names
-    (`lexicon.ALIASES`) and the initialisms of its spelled-out names
-    ("US Department of Agriculture" -> "usda").
+    (`lexicon.ALIASES`; `country_names`, where written capitalized) and the
+    initialisms of its spelled-out names ("US Department of Agriculture" ->
+    "usda").
 
     >>> sorted(names_held("Brazil owes U.K. banks"))
-    ['banks', 'brazil', 'britain', 'british', 'owes', 'uk']
+    ['banks', 'brasília', 'brazil', 'brazilian', 'britain', 'british', 'london', 'owes', 'uk']
     """
     have = name_words(text)
     for group in ALIASES:  # one country's several names: any found stands for all
         if group & have:
             have |= group
+    written = {w.lower() for w in _CAPITALIZED.findall(text)} | (have & _ALIASED)  # "Turkey", not "turkey"
+    for group in country_names():
+        if group & written:
+            have |= group
     return have | initialisms(text)
+
+
+_CAPITALIZED = re.compile(r"\b[A-Z][a-z]+\b")
+_ALIASED = frozenset().union(*ALIASES)
+
+
+@functools.cache
+def country_names() -> tuple[frozenset[str], ...]:
+    """Each country's one-word names, lower-cased: its short name, its
+    capital and its demonyms ("China", "Beijing", "Chinese"), from the
+    `countryinfo` package's table (MIT; its data from REST Countries). A
+    story says "Chinese state media" of what a question calls Beijing's
+    account. Names of more than one word are left out: their words alone
+    ("South", "New") name nothing; a name several countries share
+    ("French" of France and its territories) is the most populous one's.
+
+    >>> next(g for g in country_names() if "beijing" in g) == {"china", "beijing", "chinese"}
+    True
+    """
+    from countryinfo import CountryInfo
+
+    owner: dict[str, tuple[int, str]] = {}  # a form shared ("French") is the most populous country's
+    for c in CountryInfo.all().values():
+        capital = c.get("capital") or []  # a few countries list several
+        forms = [c.get("name") or "", *([capital] if isinstance(capital, str) else capital),
+                 *(c.get("demonym") or "").split(",")]
+        for f in {f.strip().lower() for f in forms if f.strip() and " " not in f.strip()}:
+            owner[f] = max(owner.get(f, (-1, "")), (c.get("population") or 0, c["name"]))
+    groups: dict[str, set[str]] = {}
+    for f, (_, country) in owner.items():
+        groups.setdefault(country, set()).add(f)
+    return tuple(frozenset(g) for g in groups.values() if len(g) > 1)
 
 
 def holds_name(name: str, have: set[str]) -> bool:

@@ -5,7 +5,7 @@ reading whole articles; disagreements as one quantity (issue #15)."""
 from rag import conflicts
 from rag.asked import answers_type, asked_kinds, elsewhen
 from rag.facts import names
-from rag.gate import gate
+from rag.gate import gate, names_any
 from rag.pipeline import Checked, answer, typed
 from rag.settings import Settings
 from rag.text import content_words
@@ -479,3 +479,14 @@ def test_a_figure_of_some_days_does_not_answer_a_question_on_the_whole_month():
     assert typed(span, "What were Acme Motors' car sales from June 21 to 30?", Settings(), [acme]) == span
     assert elsewhen("Acme Motors said car sales for the June 21 to 30 period fell 12.5 pct to 1,204 cars.", month)
     assert not elsewhen("For the month of June, Acme said sales fell 8.1 pct to 4,310 cars.", month)
+
+
+def test_a_country_is_named_by_its_capital_and_its_people_too():
+    """A story says "Chinese state media" of what a question calls Beijing's
+    account: one country's names (`gate.country_names`). Only where written
+    as a name: "turkey" in a food story names no country."""
+    assert names_any("Chinese state media said the talks were constructive.", ["beijing"])
+    assert names_any("Officials in Tokyo said exports rose.", ["japan"])
+    assert not names_any("Chinese state media said the talks were constructive.", ["tokyo"])
+    assert not names_any("Prices of frozen turkey rose.", ["ankara"])
+    assert names_any("Turkey raised its prices.", ["ankara"])
