@@ -8,6 +8,8 @@ name took the shipped articles' accuracy from 0.725 to 0.594 (#15 notes)."""
 from __future__ import annotations
 
 from .asked import answers, of_the_year
+from .facts import named
+from .gate import names_any
 from .retrieve import Sentence
 from .types import Passage
 from .verify import Claim
@@ -27,11 +29,15 @@ def extract(question: str, sentences: list[Sentence], passages: list[Passage], m
     sentence giving another year, month or day than the question's is about
     another event (a tender on March 11 for a question on the March 4 one),
     and one giving a year and no month speaks of the year, not of the
-    question's month (`asked.of_the_year`)."""
+    question's month (`asked.of_the_year`). Its article must name one of
+    the question's names (`gate.names_any`, a country by its capital or its
+    people too): India's budget deficit answers nothing on Australia's."""
     by_chunk = {p.chunk.id: p for p in passages}
+    asked = named(question)
     for s in sentences[:tries]:
         p = by_chunk.get(s.hit.chunk.id)
         if (p is not None and s.text in p.text and s.dense >= min_relevance and is_statement(s.text)
+                and names_any(f"{p.doc.title} {p.doc.text}", asked)
                 and answers(s.text, question, same_time) and not (same_time and of_the_year(s.text, question))):
             return [Claim(s.text, [p.n], True, 1.0)]
     return []

@@ -490,3 +490,21 @@ def test_a_country_is_named_by_its_capital_and_its_people_too():
     assert not names_any("Chinese state media said the talks were constructive.", ["tokyo"])
     assert not names_any("Prices of frozen turkey rose.", ["ankara"])
     assert names_any("Turkey raised its prices.", ["ankara"])
+
+
+def test_a_sentence_standing_in_comes_from_an_article_naming_what_was_asked():
+    """Asked Australia's forecast, India's budget story answers nothing,
+    however well its deficit sentence ranks; a story that names the country
+    by its capital ("Canberra") may stand in."""
+    from rag.fallback import extract
+    from rag.retrieve import Sentence
+    from rag.types import Hit
+
+    q = "What budget deficit does Australia's government forecast for 1988/89?"
+    india = "The projected deficit for fiscal 1988/89 is 56.88 billion rupees, down from 82.85 billion."
+    canberra = "Officials in Canberra said the government forecast a budget deficit of 4.1 billion dlrs for 1988/89."
+    for doc, text, title, said in (("in", india, "INDIA'S BUDGET DEFICIT SEEN PUSHING UP INFLATION", []),
+                                   ("au", canberra, "DEFICIT FORECAST", [canberra])):
+        p = passage(1, doc, text, title=title)
+        s = Sentence(text, Hit(p.chunk, 1.0, 1, 0.8), 0, 0.8, 1.0)
+        assert [c.text for c in extract(q, [s], [p], 0.6, 3)] == said
