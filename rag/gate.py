@@ -81,6 +81,16 @@ def names_held(text: str) -> set[str]:
     return have | initialisms(text)
 
 
+def is_country(name: str) -> bool:
+    """Is a lower-cased name one of a country's names (`lexicon.ALIASES`,
+    `country_names`)?
+
+    >>> is_country("us"), is_country("beijing"), is_country("volkswagen")
+    (True, True, False)
+    """
+    return name in _ALIASED or any(name in g for g in country_names())
+
+
 _CAPITALIZED = re.compile(r"\b[A-Z][a-z]+\b")
 _ALIASED = frozenset().union(*ALIASES)
 

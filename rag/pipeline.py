@@ -19,7 +19,7 @@ from . import facts as F
 from .asked import answers, asked_kinds, asks_level, placed_elsewhen
 from .embed import Embedder
 from .facts import named
-from .gate import Gate, gate, names_any
+from .gate import Gate, gate, is_country, names_any
 from .llm import LLM
 from .quantity import moved
 from .question import Question, clean_question
@@ -179,8 +179,11 @@ def _moved_only(claims: list[Claim], by_n: dict[int, str], question: str) -> boo
 def _about(claims: list[Claim], passages: list[Passage], question: str) -> bool:
     """Does every claim cite a passage that (with its article's headline)
     names one of the question's names? "3.5 mln dlrs" cited to another
-    firm's story answers nothing about the firm asked of."""
-    asked = named(question)
+    firm's story answers nothing about the firm asked of. A country named
+    beside other names (not counting a first word that may be one,
+    `facts.leading_name`) is their context (`gate.is_country`): another
+    maker's "U.S.A." sales say nothing of "Volkswagen's U.S. truck sales"."""
+    asked = [f.value for f in F.names(question) if not is_country(f.value)] or named(question)
     heads = {p.n: f"{p.text} {p.doc.title or ''}" for p in passages}
     return not heads or all(any(n in heads and names_any(heads[n], asked) for n in c.cited) for c in claims)
 

@@ -508,3 +508,19 @@ def test_a_sentence_standing_in_comes_from_an_article_naming_what_was_asked():
         p = passage(1, doc, text, title=title)
         s = Sentence(text, Hit(p.chunk, 1.0, 1, 0.8), 0, 0.8, 1.0)
         assert [c.text for c in extract(q, [s], [p], 0.6, 3)] == said
+
+
+def test_a_country_beside_a_firm_is_context_not_whose_figure_is_asked():
+    """Asked Acme's U.S. truck sales, a passage of another maker's U.S.
+    sales names "U.S." and answers nothing; a question naming only countries
+    still takes a passage naming one of them."""
+    other = passage(1, "b", "Bolt Motor Sales U.S.A. Inc said its February truck sales totaled 20,437.",
+                    "1987-03-04", title="BOLT FEBRUARY U.S. SALES")
+    acme = passage(2, "a", "Acme said its U.S. truck sales were 1,204 in February.", "1987-03-04",
+                   title="ACME FEBRUARY SALES")
+    q = "What were Acme's U.S. truck sales in February?"
+    wrong = Checked([Claim("Acme's U.S. truck sales in February were 20,437.", [1], True, 1.0)], mode="llm")
+    assert typed(wrong, q, Settings(), [other, acme]).claims == []
+    right = Checked([Claim("1,204", [2], True, 1.0)], mode="llm")
+    assert typed(right, q, Settings(), [other, acme]) == right
+    assert typed(wrong, "What were U.S. truck sales in February?", Settings(), [other, acme]) == wrong
