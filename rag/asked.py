@@ -9,7 +9,7 @@ from __future__ import annotations
 import difflib
 import re
 
-from .facts import MONTHS, Fact, leading_name, matches, month_of, names, values
+from .facts import MENDED_SIMILARITY, MONTHS, Fact, leading_name, matches, month_of, names, values
 from .lexicon import (
     ASKED_FORMS,
     CHANGE_VERBS,
@@ -25,7 +25,6 @@ from .text import split_sentences
 
 TIME_KINDS = {"year", "month", "date"}
 MIN_MENDED_CHARS = 6  # shorter words are not mended: "rate" and "rats" are both words
-MENDED_SIMILARITY = 0.9  # difflib's ratio: one letter dropped or doubled in a word of eight or more
 TIME_REACH = 50  # characters around a value searched for the time it is of ("3.0 pct in January")
 
 _RELATIVE = re.compile(r"\b(?:" + "|".join(map(re.escape, RELATIVE_YEARS)) + r")\b", re.I)

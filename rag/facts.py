@@ -4,6 +4,7 @@ proper names, normalized so "30 percent" = "30%" and "$295 billion" =
 
 from __future__ import annotations
 
+import difflib
 import re
 from dataclasses import dataclass
 
@@ -13,6 +14,7 @@ from .text import stopwords
 MONTHS = {m: i for i, m in enumerate(
     ["january", "february", "march", "april", "may", "june", "july", "august", "september",
      "october", "november", "december"], start=1)}
+FULL_MONTHS = list(MONTHS)
 MONTHS.update({m[:3]: i for m, i in list(MONTHS.items())})
 MONTHS["sept"] = 9
 SCALES = {"thousand": 1e3, "k": 1e3, "million": 1e6, "m": 1e6, "mn": 1e6, "billion": 1e9, "bn": 1e9, "b": 1e9,
@@ -298,3 +300,27 @@ def matches(fact: Fact, pool: set[Fact], pool_text: str) -> bool:
         if abs(float(f.value) - float(fact.value)) <= 1e-9 * max(1.0, abs(float(f.value))):
             return True
     return False
+
+
+MENDED_SIMILARITY = 0.9  # difflib's ratio: one letter dropped or doubled in a word of eight or more
+MIN_MONTH_SLIP_CHARS = 5  # "Aprl", "Jne": too short to tell from other words
+
+
+def mended_months(text: str) -> str:
+    """The text with a word one slip short of a month's full name
+    ("Febuary", "Octber") written as that month: read as a name, it would
+    be a name no passage holds, and the question would be refused. Only
+    words no longer than the month are mended ("Augusta" is a name).
+
+    >>> mended_months("What was the load factor in Febuary 1987?"), mended_months("Augusta said in octber")
+    ('What was the load factor in February 1987?', 'Augusta said in october')
+    """
+    for word in set(re.findall(r"[A-Za-z]{" + str(MIN_MONTH_SLIP_CHARS) + ",}", text)):
+        low = word.lower()
+        if low in MONTHS:
+            continue
+        near = [m for m in FULL_MONTHS if 0 <= len(m) - len(low) <= 1]
+        close = difflib.get_close_matches(low, near, n=1, cutoff=MENDED_SIMILARITY)
+        if close:
+            text = re.sub(r"\b" + word + r"\b", close[0].capitalize() if word[0].isupper() else close[0], text)
+    return text

@@ -7,6 +7,7 @@ import re
 from dataclasses import dataclass, field
 
 from .errors import InputError
+from .facts import mended_months
 
 _CTRL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 WORD_END_WINDOW = 40  # characters searched backwards for a space to cut at
@@ -32,8 +33,9 @@ def cut(text: str, n: int) -> str:
 def clean_question(question: str | Question, max_chars: int) -> Question:
     """Strip control characters; refuse an empty question, or one that is
     not text (a lone surrogate: JSON's "\\ud800", or bytes that were not
-    UTF-8 on a command line); trim a huge one. A `Question` is already
-    clean and passes through.
+    UTF-8 on a command line); trim a huge one; read a month's name typed
+    one slip short as that month (`facts.mended_months`). A `Question` is
+    already clean and passes through.
 
     >>> clean_question("  what\\ttariff   rate? ", 1000).text
     'what tariff rate?'
@@ -49,5 +51,10 @@ def clean_question(question: str | Question, max_chars: int) -> Question:
     if not q:
         raise InputError('empty question; ask something, e.g. ask "what tariff rate?"')
     if len(q) > max_chars:
-        return Question(cut(q, max_chars), [f"question trimmed to its first {max_chars} characters"])
-    return Question(q)
+        q, notes = cut(q, max_chars), [f"question trimmed to its first {max_chars} characters"]
+    else:
+        notes = []
+    read = mended_months(q)
+    if read != q:
+        notes.append(f"read the question as: {read}")
+    return Question(read, notes)

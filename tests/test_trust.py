@@ -524,3 +524,17 @@ def test_a_country_beside_a_firm_is_context_not_whose_figure_is_asked():
     right = Checked([Claim("1,204", [2], True, 1.0)], mode="llm")
     assert typed(right, q, Settings(), [other, acme]) == right
     assert typed(wrong, "What were U.S. truck sales in February?", Settings(), [other, acme]) == wrong
+
+
+def test_a_month_typed_one_slip_short_is_read_as_the_month():
+    """"Febuary" read as a name is a name no passage holds, and the gate
+    refuses the question; read as February it is asked. A longer word near
+    a month ("Augusta") is a name and stays one."""
+    from rag.question import clean_question
+
+    q = clean_question("What was Acme's load factor in Febuary 1987?", 1000)
+    assert q.text == "What was Acme's load factor in February 1987?" and q.notes
+    acme = passage(1, "a", "Acme said its February load factor slipped to 57.9 pct.", "1987-03-06",
+                   title="ACME LOAD FACTOR")
+    assert gate(q.text, [acme], Settings()).ok
+    assert clean_question("What did Augusta say?", 1000).text == "What did Augusta say?"
