@@ -26,6 +26,9 @@ ASKED_FORMS: list[tuple[str, frozenset[str]]] = [
     (r"\bexchange rates?\b|\brate (?:to|against|versus|per)\b|\bparity\b", frozenset({"num", "money"})),
     # what a company earned, made or lost: an amount of money
     (r"\b(?:earn(?:ed|s)?|net (?:income|profit|loss)|profits?|revenues?|turnover)\b", frozenset({"money"})),
+    # a fee, a fine or a salary asked by "what" ("what fee is it paid"): an amount of money
+    (r"\b(?:what|which)\s+(?:[\w-]+\s+)?(?:fees?|fines?|compensation|salary|salaries|wages?|payments?|costs?)\b",
+     frozenset({"money"})),
     # "what were its sales": an amount, of money or of things sold
     (r"\bsales\b", frozenset({"money", "num"})),
     # "how long": a span of time ("15 months"); a length ("510 km") is rarely asked so in news

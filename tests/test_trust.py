@@ -538,3 +538,19 @@ def test_a_month_typed_one_slip_short_is_read_as_the_month():
                    title="ACME LOAD FACTOR")
     assert gate(q.text, [acme], Settings()).ok
     assert clean_question("What did Augusta say?", 1000).text == "What did Augusta say?"
+
+
+def test_what_fee_asks_an_amount_of_money():
+    """"What fee is the bank paid?" asks money: "the bank is lead manager"
+    answers nothing, a sentence giving the fee does."""
+    from rag.fallback import extract
+    from rag.retrieve import Sentence
+    from rag.types import Hit
+
+    q = "What fee is Bolt Brothers paid as lead manager of Acme's offering?"
+    assert asked_kinds(q) == {"money"} and asked_kinds("What annual salary will she get?") == {"money"}
+    for text, said in (("Bolt Brothers Inc is lead manager for the offering by Acme.", False),
+                       ("Acme said Bolt Brothers is paid a fee of 1.2 mln dlrs as lead manager.", True)):
+        p = passage(1, "a", text, title="ACME OFFERS NOTES")
+        s = Sentence(text, Hit(p.chunk, 1.0, 1, 0.8), 0, 0.8, 1.0)
+        assert bool(extract(q, [s], [p], 0.6, 3)) == said
