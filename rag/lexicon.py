@@ -29,6 +29,10 @@ ASKED_FORMS: list[tuple[str, frozenset[str]]] = [
     # a fee, a fine or a salary asked by "what" ("what fee is it paid"): an amount of money
     (r"\b(?:what|which)\s+(?:[\w-]+\s+)?(?:fees?|fines?|compensation|salary|salaries|wages?|payments?|costs?)\b",
      frozenset({"money"})),
+    # a utility's or an insurer's "rate increase" is granted in money as often as in percent
+    (r"\brate (?:increase|rise|hike|cut|reduction)s?\b", frozenset({"money", "pct"})),
+    # "what were the terms": a price, a count of shares or a share of the company, not a sentence without one
+    (r"(?<!\bin )\bterms\b", frozenset({"money", "num", "pct"})),
     # "what were its sales": an amount, of money or of things sold
     (r"\bsales\b", frozenset({"money", "num"})),
     # "how long": a span of time ("15 months"); a length ("510 km") is rarely asked so in news

@@ -554,3 +554,26 @@ def test_what_fee_asks_an_amount_of_money():
         p = passage(1, "a", text, title="ACME OFFERS NOTES")
         s = Sentence(text, Hit(p.chunk, 1.0, 1, 0.8), 0, 0.8, 1.0)
         assert bool(extract(q, [s], [p], 0.6, 3)) == said
+
+
+def test_a_rate_increase_may_be_money_and_terms_ask_a_value():
+    """A utility's "interim rate increase" was granted as 39.9 mln dlrs; the
+    "financial terms" of a venture are a price or a count, and a sentence
+    saying only that the venture was formed gives neither."""
+    from rag.fallback import extract
+    from rag.retrieve import Sentence
+    from rag.types import Hit
+
+    granted = "What interim rate increase did the commission grant Acme Power in February?"
+    assert {"money", "pct"} <= asked_kinds(granted)
+    said = Checked([Claim("39.9 mln dlrs", [1], True, 1.0)], mode="llm")
+    acme = passage(1, "a", "The commission granted Acme Power a 39.9 mln dlrs interim rate increase in February.",
+                   title="ACME POWER RATES")
+    assert typed(said, granted, Settings(), [acme]) == said
+    assert asked_kinds("How did sales grow in terms of volume?") == {"money", "num"}  # "in terms of" asks nothing
+    q = "What were the financial terms of Acme's joint venture with Bolt?"
+    for text, answers in (("Acme said it entered into a joint venture with Bolt Corp to build a tower.", False),
+                          ("Acme said it will pay Bolt 12 mln dlrs for half of the venture.", True)):
+        p = passage(1, "a", text, title="ACME IN VENTURE")
+        s = Sentence(text, Hit(p.chunk, 1.0, 1, 0.8), 0, 0.8, 1.0)
+        assert bool(extract(q, [s], [p], 0.6, 3)) == answers
