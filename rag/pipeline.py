@@ -8,6 +8,7 @@ typed record to the next:
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -26,9 +27,9 @@ from .question import Question, clean_question
 from .retrieve import Sentence, newest_first, pack, score_sentences, search, wants_latest
 from .settings import Settings
 from .store import Index
-from .text import inert
+from .text import content_words, inert
 from .types import Answer, Citation, Conflict, Hit, Passage
-from .verify import Claim, answer_sentences, check_answer, given_by, is_refusal, parse_markers
+from .verify import MARK, Claim, answer_sentences, check_answer, given_by, is_refusal, parse_markers
 
 NOT_FOUND = "The articles don't say."
 CL100K_TO_ANY = 1.25  # a model's tokenizer may need a quarter more tokens than cl100k for the same text
@@ -157,10 +158,28 @@ def typed(checked: Checked, question: str, settings: Settings, passages: list[Pa
     elsewhere = settings.same_time and any(placed_elsewhen(c.text, by_n[n], question)
                                            for c in checked.claims for n in c.cited if n in by_n)
     if answers(said, question, settings.same_time) and not elsewhere and _about(checked.claims, passages, question) \
-            and not _moved_only(checked.claims, by_n, question):
+            and not _moved_only(checked.claims, by_n, question) and not echoes(said, question):
         return checked
     dropped = [replace(c, supported=False, missing=["the kind of thing asked"]) for c in checked.claims]
     return Checked([], checked.removed + dropped, "abstain", checked.confidence)
+
+
+def echoes(said: str, question: str) -> bool:
+    """Does the answer only say back the question's own words ("Besides
+    export controls, what other step ...?" answered "Restrictive export
+    controls")? It states nothing the question did not. A question offering
+    alternatives ("USAir or TWA?") is answered by one of its own words.
+
+    >>> echoes("Restrictive export controls. [1]", "Besides export controls, what other restrictive step was taken?")
+    True
+    >>> echoes("USAir [1]", "Which airline filled more seats, USAir or TWA?"), echoes("Investment bans [1]", "What step?")
+    (False, False)
+    """
+    words = set(content_words(MARK.sub("", said)))
+    return bool(words) and words <= set(content_words(question)) and not _OFFERED.search(question)
+
+
+_OFFERED = re.compile(r"\bor\b|\bwhether\b", re.I)
 
 
 def _moved_only(claims: list[Claim], by_n: dict[int, str], question: str) -> bool:

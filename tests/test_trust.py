@@ -52,6 +52,11 @@ def passage(n: int, doc: str, text: str, date: str | None = None, relevance: flo
     return Passage(n, Chunk(f"{doc}-c", doc, text, 0, 20), d, text, relevance)
 
 
+def said(text: str, n: int = 1) -> Checked:
+    """The model's answer `text`, cited to [n], through the claim check."""
+    return Checked([Claim(text, [n], True, 1.0)], mode="llm")
+
+
 def test_what_is_asked_comes_from_the_questions_form_not_its_topic():
     assert asked_kinds("What rate did the bank cut to?") == {"pct"}
     assert asked_kinds("How many cargoes did India buy?") == {"num", "duration"}  # "how many days" too
@@ -472,9 +477,9 @@ def test_a_figure_of_some_days_does_not_answer_a_question_on_the_whole_month():
             "For the month of June, Acme said sales fell 8.1 pct to 4,310 cars.")
     acme = passage(1, "a", text, "1988-07-02", title="ACME MOTORS JUNE SALES")
     month = "What were Acme Motors' car sales in June?"
-    span = Checked([Claim("1,204", [1], True, 1.0)], mode="llm")
+    span = said("1,204")
     assert typed(span, month, Settings(), [acme]).claims == []
-    whole = Checked([Claim("4,310", [1], True, 1.0)], mode="llm")
+    whole = said("4,310")
     assert typed(whole, month, Settings(), [acme]) == whole
     assert typed(span, "What were Acme Motors' car sales from June 21 to 30?", Settings(), [acme]) == span
     assert elsewhen("Acme Motors said car sales for the June 21 to 30 period fell 12.5 pct to 1,204 cars.", month)
@@ -519,9 +524,9 @@ def test_a_country_beside_a_firm_is_context_not_whose_figure_is_asked():
     acme = passage(2, "a", "Acme said its U.S. truck sales were 1,204 in February.", "1987-03-04",
                    title="ACME FEBRUARY SALES")
     q = "What were Acme's U.S. truck sales in February?"
-    wrong = Checked([Claim("Acme's U.S. truck sales in February were 20,437.", [1], True, 1.0)], mode="llm")
+    wrong = said("Acme's U.S. truck sales in February were 20,437.")
     assert typed(wrong, q, Settings(), [other, acme]).claims == []
-    right = Checked([Claim("1,204", [2], True, 1.0)], mode="llm")
+    right = said("1,204", 2)
     assert typed(right, q, Settings(), [other, acme]) == right
     assert typed(wrong, "What were U.S. truck sales in February?", Settings(), [other, acme]) == wrong
 
@@ -566,10 +571,10 @@ def test_a_rate_increase_may_be_money_and_terms_ask_a_value():
 
     granted = "What interim rate increase did the commission grant Acme Power in February?"
     assert {"money", "pct"} <= asked_kinds(granted)
-    said = Checked([Claim("39.9 mln dlrs", [1], True, 1.0)], mode="llm")
+    money = said("39.9 mln dlrs")
     acme = passage(1, "a", "The commission granted Acme Power a 39.9 mln dlrs interim rate increase in February.",
                    title="ACME POWER RATES")
-    assert typed(said, granted, Settings(), [acme]) == said
+    assert typed(money, granted, Settings(), [acme]) == money
     assert asked_kinds("How did sales grow in terms of volume?") == {"money", "num"}  # "in terms of" asks nothing
     q = "What were the financial terms of Acme's joint venture with Bolt?"
     for text, answers in (("Acme said it entered into a joint venture with Bolt Corp to build a tower.", False),
@@ -577,3 +582,17 @@ def test_a_rate_increase_may_be_money_and_terms_ask_a_value():
         p = passage(1, "a", text, title="ACME IN VENTURE")
         s = Sentence(text, Hit(p.chunk, 1.0, 1, 0.8), 0, 0.8, 1.0)
         assert bool(extract(q, [s], [p], 0.6, 3)) == answers
+
+
+def test_an_answer_that_only_says_back_the_question_answers_nothing():
+    """"Besides export controls, what other step ...?" answered "Restrictive
+    export controls" states nothing the question did not; "investment bans"
+    does, and so does one of the alternatives a question offers."""
+    story = passage(1, "a", "The rivalry has led to restrictive export controls and investment bans.",
+                    title="ACME RIVALRY")
+    q = "Besides export controls, what other restrictive step has the Acme rivalry led to?"
+    echo = said("Restrictive export controls.")
+    assert typed(echo, q, Settings(), [story]).claims == []
+    bans = said("Investment bans.")
+    assert typed(bans, q, Settings(), [story]) == bans
+    assert typed(bans, "Has the Acme rivalry led to export controls or investment bans?", Settings(), [story]) == bans
