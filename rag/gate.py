@@ -99,7 +99,7 @@ _ALIASED = frozenset().union(*ALIASES)
 def country_names() -> tuple[frozenset[str], ...]:
     """Each country's one-word names, lower-cased: its short name, its
     capital and its demonyms ("China", "Beijing", "Chinese"), from the
-    `countryinfo` package's table (MIT; its data from REST Countries). A
+    `countryinfo` package's table (MIT; its data mostly from Wikipedia). A
     story says "Chinese state media" of what a question calls Beijing's
     account. Names of more than one word are left out: their words alone
     ("South", "New") name nothing; a name several countries share
