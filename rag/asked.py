@@ -21,6 +21,7 @@ from .lexicon import (
     RELATIVE_YEARS,
     WANTS_NAME,
 )
+from .quantity import singular
 from .text import split_sentences
 
 TIME_KINDS = {"year", "month", "date"}
@@ -32,10 +33,10 @@ _YEAR_AFTER = re.compile(r"^,?\s*(\d{4})\b")  # "January 1986": the month's own 
 _MONTH_BEFORE = re.compile(r"\b(?:" + "|".join(MONTHS) + r")\.?(?:\s+\d{1,2})?,?\s*$", re.I)  # ... and read with it
 _DAY_SPAN = re.compile(r"\b(?:" + "|".join(MONTHS) + r")\.?\s+\d{1,2}\s*(?:-|to|through)\s*(?:(?:" + "|".join(MONTHS)
                        + r")\.?\s+)?\d{1,2}\b|\bweek\s+(?:ended|ending|to)\b", re.I)  # "February 21 to 28", "the week ended March 6"
+_FROM_BASE = re.compile(r"\b(?:" + "|".join(COMPARISON_BASE) + r")\b(?:\s+[A-Za-z'-]+){0,4}\s+$", re.I)
 _COMPARED = re.compile(r"\b(?:" + "|".join(COMPARISON_BASE) + r")\s+(?:the\s+)?$", re.I)
 _FORMS = [(re.compile(rx, re.I), kinds) for rx, kinds in ASKED_FORMS]
 _NAME = re.compile(WANTS_NAME, re.I)
-_HOW_MANY = re.compile(r"\bhow many\s+((?:[A-Za-z-]+\s*){1,4})", re.I)
 _MONEY = re.compile(MONEY_NOUNS, re.I)
 _TO_LEVEL = re.compile(r"\blevel\b|\bhow (?:high|low)\b|\b(?:" + "|".join(CHANGE_VERBS + LEVEL_VERBS)
                        + r")\b(?:\s+[\w'-]+){0,6}?\s+to\b(?!\s+(?:be|have|do|make|meet|take|get|pay|buy|sell)\b)", re.I)
@@ -78,24 +79,6 @@ def mended(question: str) -> str:
             if close and singular(close[0]) != singular(word):  # "dollar" is a word, not a slip of "dollars"
                 question = re.sub(r"\b" + word + r"\b", close[0], question)
     return question
-
-
-def counted(question: str) -> set[str]:
-    """The words that may name what a "how many" question counts (the
-    next few, singular-ish), empty for other questions.
-
-    >>> sorted(counted("How many days did the meeting last?"))
-    ['day', 'did', 'meeting', 'the']
-    """
-    m = _HOW_MANY.search(question)
-    return {singular(w) for w in re.findall(r"[A-Za-z]+", m.group(1))} if m else set()
-
-
-def singular(word: str) -> str:
-    """A word lower-cased without a plural "s" ("Cargoes" -> "cargoe"): the
-    one form in which what a question counts and what a figure counts are
-    compared (`counted`, `quantity.unit_after`)."""
-    return word.lower().removesuffix("s")
 
 
 def asks_level(question: str) -> bool:
@@ -145,6 +128,8 @@ def answers_type(text: str, question: str) -> bool:
     kinds = asked_kinds(question)
     if kinds and not holds_kind(text, kinds, given=set(values(question))):  # "its 35,000 tons" answers nothing
         return False
+    if kinds and _BY_HOW_MUCH.search(question) and all(_from_base(text, f) for f in values(text) if f.kind in kinds):
+        return False  # "asked to reduce prices from 18 dlrs" gives the level moved from, not by how much
     if wants_name(question):
         asked = {f.value for f in names(question)}
         return any(f.value not in asked for f in names(text) + [leading_name(text)] if f is not None)
@@ -236,6 +221,20 @@ def placed_elsewhen(claim: str, passage: str, question: str) -> bool:
                 places.append((near, any(abs(j - i) <= TIME_REACH + len(f.surface) for j in spans)))
     asked = values(question)
     return bool(places) and all(_other_time(asked, times) or (part and _whole_month(asked)) for times, part in places)
+
+
+def _from_base(text: str, f: Fact) -> bool:
+    """Is a value the base something moves from or is compared with ("from
+    the current average of 18 dlrs"), a few words after "from", "than"
+    (`lexicon.COMPARISON_BASE`) with no other number between?
+
+    >>> _from_base("asked India to reduce prices from the current average of 18 dlrs", values("18 dlrs")[0])
+    True
+    >>> _from_base("cut prices by five dlrs from 18 dlrs", values("five dlrs")[0])
+    False
+    """
+    i = text.find(f.surface)
+    return i >= 0 and _FROM_BASE.search(text[:i]) is not None
 
 
 def _base(sentence: str, t: Fact) -> bool:

@@ -8,10 +8,10 @@ import math
 import re
 
 from . import facts as F
-from .asked import MENDED_SIMILARITY, TIME_REACH, asked_kinds, counted, differ, placed_other, time_of, value_span
+from .asked import MENDED_SIMILARITY, TIME_REACH, asked_kinds, differ, placed_other, time_of, value_span
 from .gate import headed, holds_name, names_any, names_held
 from .lexicon import PART_OF_YEAR
-from .quantity import is_change, restated, span_unit, superseded, unit_after, with_qualifier
+from .quantity import counted, is_change, restated, span_unit, superseded, unit_after, with_qualifier
 from .text import content_words, inert, split_sentences, stopwords
 from .types import Conflict, Passage, byline
 

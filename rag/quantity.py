@@ -9,7 +9,6 @@ from __future__ import annotations
 import re
 
 from . import facts as F
-from .asked import singular
 from .lexicon import (
     CHANGE_BY,
     CHANGE_NOUNS,
@@ -154,3 +153,24 @@ def span_unit(f: F.Fact) -> str:
     """The unit a span of time is written in: "24 hours" -> "hour"."""
     words = re.findall(r"[A-Za-z]+", f.surface)
     return singular(words[-1]) if words else ""
+
+
+_HOW_MANY = re.compile(r"\bhow many\s+((?:[A-Za-z-]+\s*){1,4})", re.I)
+
+
+def counted(question: str) -> set[str]:
+    """The words that may name what a "how many" question counts (the
+    next few, singular-ish), empty for other questions.
+
+    >>> sorted(counted("How many days did the meeting last?"))
+    ['day', 'did', 'meeting', 'the']
+    """
+    m = _HOW_MANY.search(question)
+    return {singular(w) for w in re.findall(r"[A-Za-z]+", m.group(1))} if m else set()
+
+
+def singular(word: str) -> str:
+    """A word lower-cased without a plural "s" ("Cargoes" -> "cargoe"): the
+    one form in which what a question counts and what a figure counts are
+    compared (`counted`, `unit_after`)."""
+    return word.lower().removesuffix("s")

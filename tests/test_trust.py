@@ -52,6 +52,17 @@ def passage(n: int, doc: str, text: str, date: str | None = None, relevance: flo
     return Passage(n, Chunk(f"{doc}-c", doc, text, 0, 20), d, text, relevance)
 
 
+def stands_in(question: str, text: str, title: str) -> bool:
+    """Does the fallback take `text`, the one evidence sentence of a story
+    under `title`, as the answer to `question`?"""
+    from rag.fallback import extract
+    from rag.retrieve import Sentence
+    from rag.types import Hit
+
+    p = passage(1, "a", text, title=title)
+    return bool(extract(question, [Sentence(text, Hit(p.chunk, 1.0, 1, 0.8), 0, 0.8, 1.0)], [p], 0.6, 3))
+
+
 def said(text: str, n: int = 1) -> Checked:
     """The model's answer `text`, cited to [n], through the claim check."""
     return Checked([Claim(text, [n], True, 1.0)], mode="llm")
@@ -548,27 +559,16 @@ def test_a_month_typed_one_slip_short_is_read_as_the_month():
 def test_what_fee_asks_an_amount_of_money():
     """"What fee is the bank paid?" asks money: "the bank is lead manager"
     answers nothing, a sentence giving the fee does."""
-    from rag.fallback import extract
-    from rag.retrieve import Sentence
-    from rag.types import Hit
-
     q = "What fee is Bolt Brothers paid as lead manager of Acme's offering?"
     assert asked_kinds(q) == {"money"} and asked_kinds("What annual salary will she get?") == {"money"}
-    for text, said in (("Bolt Brothers Inc is lead manager for the offering by Acme.", False),
-                       ("Acme said Bolt Brothers is paid a fee of 1.2 mln dlrs as lead manager.", True)):
-        p = passage(1, "a", text, title="ACME OFFERS NOTES")
-        s = Sentence(text, Hit(p.chunk, 1.0, 1, 0.8), 0, 0.8, 1.0)
-        assert bool(extract(q, [s], [p], 0.6, 3)) == said
+    assert not stands_in(q, "Bolt Brothers Inc is lead manager for the offering by Acme.", "ACME OFFERS NOTES")
+    assert stands_in(q, "Acme said Bolt Brothers is paid a fee of 1.2 mln dlrs as lead manager.", "ACME OFFERS NOTES")
 
 
 def test_a_rate_increase_may_be_money_and_terms_ask_a_value():
     """A utility's "interim rate increase" was granted as 39.9 mln dlrs; the
     "financial terms" of a venture are a price or a count, and a sentence
     saying only that the venture was formed gives neither."""
-    from rag.fallback import extract
-    from rag.retrieve import Sentence
-    from rag.types import Hit
-
     granted = "What interim rate increase did the commission grant Acme Power in February?"
     assert {"money", "pct"} <= asked_kinds(granted)
     money = said("39.9 mln dlrs")
@@ -577,11 +577,8 @@ def test_a_rate_increase_may_be_money_and_terms_ask_a_value():
     assert typed(money, granted, Settings(), [acme]) == money
     assert asked_kinds("How did sales grow in terms of volume?") == {"money", "num"}  # "in terms of" asks nothing
     q = "What were the financial terms of Acme's joint venture with Bolt?"
-    for text, answers in (("Acme said it entered into a joint venture with Bolt Corp to build a tower.", False),
-                          ("Acme said it will pay Bolt 12 mln dlrs for half of the venture.", True)):
-        p = passage(1, "a", text, title="ACME IN VENTURE")
-        s = Sentence(text, Hit(p.chunk, 1.0, 1, 0.8), 0, 0.8, 1.0)
-        assert bool(extract(q, [s], [p], 0.6, 3)) == answers
+    assert not stands_in(q, "Acme said it entered into a joint venture with Bolt Corp to build a tower.", "ACME IN VENTURE")
+    assert stands_in(q, "Acme said it will pay Bolt 12 mln dlrs for half of the venture.", "ACME IN VENTURE")
 
 
 def test_an_answer_that_only_says_back_the_question_answers_nothing():
@@ -596,3 +593,13 @@ def test_an_answer_that_only_says_back_the_question_answers_nothing():
     bans = said("Investment bans.")
     assert typed(bans, q, Settings(), [story]) == bans
     assert typed(bans, "Has the Acme rivalry led to export controls or investment bans?", Settings(), [story]) == bans
+
+
+def test_the_level_a_price_moves_from_does_not_say_by_how_much():
+    """Asked by how much a buyer wants a price cut, "asked to reduce prices
+    from the current average of 18 dlrs" gives the price it is cut from;
+    "by five dlrs from 18 dlrs" says by how much."""
+    q = "By how much has Acme asked Bolt to cut its ore price?"
+    assert not stands_in(q, "Acme has asked Bolt to reduce ore prices from the current average of 18 dlrs a tonne.",
+                         "ACME ORE PRICES")
+    assert stands_in(q, "Acme has asked Bolt to cut ore prices by five dlrs from 18 dlrs a tonne.", "ACME ORE PRICES")
