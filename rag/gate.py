@@ -75,9 +75,9 @@ def names_held(text: str) -> set[str]:
         if group & have:
             have |= group
     written = {w.lower() for w in _CAPITALIZED.findall(text)} | (have & _ALIASED)  # "Turkey", not "turkey"
-    for group in country_names():
-        if group & written:
-            have |= group
+    country = country_of()
+    for w in written & country.keys():
+        have |= country[w]
     return have | initialisms(text)
 
 
@@ -88,7 +88,7 @@ def is_country(name: str) -> bool:
     >>> is_country("us"), is_country("beijing"), is_country("volkswagen")
     (True, True, False)
     """
-    return name in _ALIASED or any(name in g for g in country_names())
+    return name in _ALIASED or name in country_of()
 
 
 _CAPITALIZED = re.compile(r"\b[A-Z][a-z]+\b")
@@ -121,6 +121,13 @@ def country_names() -> tuple[frozenset[str], ...]:
     for f, (_, country) in owner.items():
         groups.setdefault(country, set()).add(f)
     return tuple(frozenset(g) for g in groups.values() if len(g) > 1)
+
+
+@functools.cache
+def country_of() -> dict[str, frozenset[str]]:
+    """Each of `country_names`' words, with its country's group: read per
+    word, not per country, on every text a name is looked for in."""
+    return {w: group for group in country_names() for w in group}
 
 
 def holds_name(name: str, have: set[str]) -> bool:
