@@ -7,9 +7,10 @@ name took the shipped articles' accuracy from 0.725 to 0.594 (#15 notes)."""
 
 from __future__ import annotations
 
-from .asked import answers, of_the_year
-from .facts import named
+from .asked import answers, asked_kinds, of_the_year
+from .facts import Fact, matches, named, values
 from .gate import names_any
+from .quantity import measures_other
 from .retrieve import Sentence
 from .types import Passage
 from .verify import Claim
@@ -23,7 +24,7 @@ def is_statement(sentence: str) -> bool:
 
 
 def extract(question: str, sentences: list[Sentence], passages: list[Passage], min_relevance: float,
-            tries: int, same_time: bool = True) -> list[Claim]:
+            tries: int, same_time: bool = True, mistyped: set[Fact] | frozenset[Fact] = frozenset()) -> list[Claim]:
     """The best of the first `tries` evidence sentences that qualifies, cited
     to the passage that holds it; [] when none does. With `same_time`, a
     sentence giving another year, month or day than the question's is about
@@ -31,13 +32,17 @@ def extract(question: str, sentences: list[Sentence], passages: list[Passage], m
     and one giving a year and no month speaks of the year, not of the
     question's month (`asked.of_the_year`). Its article must name one of
     the question's names (`gate.names_any`, a country by its capital or its
-    people too): India's budget deficit answers nothing on Australia's."""
+    people too): India's budget deficit answers nothing on Australia's.
+    A sentence giving one of the `mistyped` figures (the model's, dropped
+    as not what was asked) does not answer either."""
     by_chunk = {p.chunk.id: p for p in passages}
     asked = named(question)
     for s in sentences[:tries]:
         p = by_chunk.get(s.hit.chunk.id)
         if (p is not None and s.text in p.text and s.dense >= min_relevance and is_statement(s.text)
                 and names_any(f"{p.doc.title} {p.doc.text}", asked)
-                and answers(s.text, question, same_time) and not (same_time and of_the_year(s.text, question))):
+                and answers(s.text, question, same_time) and not (same_time and of_the_year(s.text, question))
+                and not measures_other(s.text, s.text, question, asked_kinds(question))
+                and not any(matches(f, mistyped, s.text) for f in values(s.text))):
             return [Claim(s.text, [p.n], True, 1.0)]
     return []

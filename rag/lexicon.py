@@ -165,3 +165,12 @@ SUPERSEDED_AFTER = ["reported earlier", "previously reported", "originally repor
 # year's are different quantities. Source: English (and wire-service) names
 # of the periods of a financial year.
 PART_OF_YEAR = ["quarter", "qtr", "half", "week", "weeks"]  # "half" is also read in "first half", "half-year"
+
+# Nouns naming what a figure measures where a story gives it to describe a
+# thing, not to answer about it: a bank's assets or deposits beside the price
+# paid for it ("four Florida banks with assets totalling 233.2 mln dlrs";
+# "Terms were not disclosed"), an airline's passenger miles beside its
+# passengers. A figure so labelled answers only a question naming the noun.
+# Source: the measures of size and traffic in financial news (balance-sheet
+# totals; airline traffic reports); found on the Reuters dev half (r309, r359).
+OTHER_MEASURES = ["assets", "deposits", "miles"]

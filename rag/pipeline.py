@@ -22,7 +22,7 @@ from .embed import Embedder
 from .facts import named
 from .gate import Gate, gate, is_country, names_any
 from .llm import LLM
-from .quantity import moved
+from .quantity import measures_other, moved
 from .question import Question, clean_question
 from .retrieve import Sentence, newest_first, pack, score_sentences, search, wants_latest
 from .settings import Settings
@@ -148,7 +148,9 @@ def typed(checked: Checked, question: str, settings: Settings, passages: list[Pa
     price", a name for "who"): a sentence its passage says, about the
     subject, without it answers nothing; nor may it give another time than
     the question's (`asked.answers`), nor figures its passages give for
-    another time (`asked.placed_elsewhen`), nor cite passages naming none
+    another time (`asked.placed_elsewhen`), nor figures its passages label
+    as another measure (a bank's assets for its price: `measures_other`),
+    nor cite passages naming none
     of the question's names (`_about`), nor answer a level question with how
     far the thing moved (`_moved_only`)."""
     if not settings.typed_answers or not checked.claims:
@@ -157,11 +159,16 @@ def typed(checked: Checked, question: str, settings: Settings, passages: list[Pa
     by_n = {p.n: p.text for p in passages}
     elsewhere = settings.same_time and any(placed_elsewhen(c.text, by_n[n], question)
                                            for c in checked.claims for n in c.cited if n in by_n)
-    if answers(said, question, settings.same_time) and not elsewhere and _about(checked.claims, passages, question) \
+    kinds = asked_kinds(question)
+    other = any(measures_other(c.text, by_n[n], question, kinds) for c in checked.claims for n in c.cited if n in by_n)
+    if answers(said, question, settings.same_time) and not elsewhere and not other and _about(checked.claims, passages, question) \
             and not _moved_only(checked.claims, by_n, question) and not echoes(said, question):
         return checked
-    dropped = [replace(c, supported=False, missing=["the kind of thing asked"]) for c in checked.claims]
+    dropped = [replace(c, supported=False, missing=[OTHER_MEASURE if other else KIND_ASKED]) for c in checked.claims]
     return Checked([], checked.removed + dropped, "abstain", checked.confidence)
+
+
+KIND_ASKED, OTHER_MEASURE = "the kind of thing asked", "the measure asked"  # why `typed` dropped a claim
 
 
 def echoes(said: str, question: str) -> bool:
@@ -212,9 +219,12 @@ def fall_back(ev: Evidence, settings: Settings, removed: list[Claim], confidence
     """The best evidence sentence as the answer, when it qualifies (`fallback`).
     After the model's refusal (it read the passages and said they do not
     answer), only the best-ranked sentence may stand in: going further down
-    the ranking then answers with sentences beside the point."""
+    the ranking then answers with sentences beside the point. Nor may a
+    sentence giving a figure `typed` just dropped as another measure (a
+    bank's assets asked its price): it answers no better quoted whole."""
+    mistyped = {f for c in removed if OTHER_MEASURE in c.missing for f in F.values(c.text)}
     claims = fallback.extract(ev.question.text, ev.sentences, ev.passages, settings.extract_min_relevance,
-                              1 if after_refusal else settings.extract_tries, settings.same_time)
+                              1 if after_refusal else settings.extract_tries, settings.same_time, mistyped)
     return Checked(claims, removed, "extract" if claims else "abstain", confidence)
 
 

@@ -14,11 +14,13 @@ from .lexicon import (
     CHANGE_NOUNS,
     CHANGE_VERBS,
     CHANGE_WIRE,
+    OTHER_MEASURES,
     QUALIFIERS,
     SUPERSEDED_AFTER,
     SUPERSEDED_BEFORE,
     SUPERSEDED_UNTIL,
 )
+from .text import split_sentences
 
 QUALIFIER_WINDOW = 14  # characters before a value searched for its qualifier ("over", "nearly")
 UNIT_REACH = 3  # words after a count searched for what it counts
@@ -36,6 +38,10 @@ _HEDGES = [q for q in QUALIFIERS if q not in ("to", "up to")]  # "fell to 164.1"
 _MOVED_BEFORE = re.compile(r"\b(?:" + "|".join(CHANGE_VERBS + CHANGE_WIRE) + r")\s+(?:(?:" + "|".join(_HEDGES) + r")\s+)?$", re.I)
 _MOVED_AFTER = re.compile(r"^\s+(?:" + "|".join(CHANGE_NOUNS) + r")\b", re.I)
 _MOVED_REACH = QUALIFIER_WINDOW + max(map(len, CHANGE_VERBS)) + 1
+LABEL_BEFORE, LABEL_AFTER = 5, 3  # words, without a number among them, between a value and the measure it is labelled
+_MEASURE = r"(?P<noun>" + "|".join(OTHER_MEASURES) + r")\b"
+_LABEL_BEFORE = re.compile(rf"\b{_MEASURE}(?:[^\w.;]+[A-Za-z]+){{0,{LABEL_BEFORE}}}[^\w.;]*$", re.I)
+_LABEL_AFTER = re.compile(rf"^(?:[^\w.;]+[A-Za-z]+){{0,{LABEL_AFTER - 1}}}[^\w.;]+{_MEASURE}", re.I)
 
 
 def is_change(sentence: str, f: F.Fact) -> bool:
@@ -174,3 +180,41 @@ def singular(word: str) -> str:
     one form in which what a question counts and what a figure counts are
     compared (`counted`, `unit_after`)."""
     return word.lower().removesuffix("s")
+
+
+def labelled(sentence: str, f: F.Fact) -> str:
+    """The measure a sentence labels a value with, of those a story gives to
+    describe a thing (`lexicon.OTHER_MEASURES`): "assets" in "banks with
+    assets totalling more than 233.2 mln dlrs" and "233 mln dlrs in
+    assets", "miles" in "passenger miles rose to 367.6 mln"; "" if none.
+
+    >>> s = "It will buy four banks with assets totalling more than 233.2 mln dlrs."
+    >>> labelled(s, F.values(s)[0]), labelled("It paid 50 mln dlrs for banks with assets.", F.values("50 mln dlrs")[0])
+    ('assets', '')
+    >>> labelled("The bank has 233 mln dlrs in assets.", F.values("233 mln dlrs")[0])
+    'assets'
+    """
+    i = sentence.find(f.surface)
+    if i < 0:
+        return ""
+    m = _LABEL_BEFORE.search(sentence[:i]) or _LABEL_AFTER.match(sentence[i + len(f.surface):])
+    return m.group("noun").lower() if m else ""
+
+
+def measures_other(claim: str, passage: str, question: str, kinds: set[str]) -> bool:
+    """Does the passage label every place it gives the claim's figures (of
+    the asked `kinds`) with a measure the question does not name
+    (`labelled`)? Asked what a bank pays for four banks, "233.2 mln dlrs"
+    from "banks with assets totalling 233.2 mln dlrs" answers nothing.
+
+    >>> p = "SouthTrust agreed to buy four banks with assets totalling 233.2 mln dlrs. Terms were not disclosed."
+    >>> measures_other("$233.2 million [1]", p, "How much is SouthTrust paying for the banks?", {"money"})
+    True
+    >>> measures_other("$233.2 million [1]", p, "What assets do the banks have?", {"money"})
+    False
+    """
+    said = [f for f in F.values(claim) if f.kind in kinds]
+    asked = {singular(w) for w in re.findall(r"[A-Za-z]+", question)}
+    places = [labelled(sentence, g) for sentence in split_sentences(passage) for g in F.values(sentence)
+              if any(F.matches(c, {g}, sentence) for c in said)]
+    return bool(places) and all(p and singular(p) not in asked for p in places)

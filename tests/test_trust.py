@@ -603,3 +603,32 @@ def test_the_level_a_price_moves_from_does_not_say_by_how_much():
     assert not stands_in(q, "Acme has asked Bolt to reduce ore prices from the current average of 18 dlrs a tonne.",
                          "ACME ORE PRICES")
     assert stands_in(q, "Acme has asked Bolt to cut ore prices by five dlrs from 18 dlrs a tonne.", "ACME ORE PRICES")
+
+
+def test_a_figure_its_passage_labels_as_another_measure_does_not_answer():
+    deal = passage(1, "a", "Gulf Bancorp said it agreed to buy three Texas banks with assets totalling 180 mln dlrs. "
+                           "Terms were not disclosed.", title="Gulf Bancorp to buy banks")
+    paid = "How much is Gulf Bancorp paying for the three Texas banks?"
+    out = typed(said("$180 million [1]"), paid, Settings(), [deal])
+    assert out.claims == [] and out.removed[0].missing == ["the measure asked"]
+    assert typed(said("$180 million [1]"), "What assets do the three Texas banks have?", Settings(), [deal]).claims
+    traffic = passage(1, "a", "Mesa Air said February revenue passenger miles rose to 41.2 mln from 36.0 mln.",
+                      title="Mesa Air traffic")
+    assert typed(said("41.2 million [1]"), "How many passengers did Mesa Air carry in February?", Settings(),
+                 [traffic]).claims == []
+    flown = passage(1, "a", "Mesa Air said it flew 41.2 mln passengers in February.", title="Mesa Air traffic")
+    assert typed(said("41.2 million [1]"), "How many passengers did Mesa Air carry in February?", Settings(), [flown]).claims
+
+
+def test_the_fallback_does_not_quote_whole_a_figure_dropped_as_another_measure():
+    from rag.facts import values
+    from rag.fallback import extract
+    from rag.retrieve import Sentence
+    from rag.types import Hit
+
+    text = "Gulf Bancorp, a 4.2 billion dlr holding company, agreed to buy banks with assets totalling 180 mln dlrs."
+    p = passage(1, "a", text, title="Gulf Bancorp to buy banks")
+    s = [Sentence(text, Hit(p.chunk, 1.0, 1, 0.8), 0, 0.8, 1.0)]
+    q = "How much is Gulf Bancorp paying for the banks?"
+    assert extract(q, s, [p], 0.6, 3)  # its other amount holds the kind asked
+    assert extract(q, s, [p], 0.6, 3, mistyped=set(values("$180 million"))) == []
