@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from .asked import answers, asked_kinds, of_the_year
 from .facts import Fact, matches, named, values
-from .gate import names_any
+from .gate import names_any, other_country
 from .quantity import measures_other
 from .retrieve import Sentence
 from .types import Passage
@@ -43,6 +43,6 @@ def extract(question: str, sentences: list[Sentence], passages: list[Passage], m
                 and names_any(f"{p.doc.title} {p.doc.text}", asked)
                 and answers(s.text, question, same_time) and not (same_time and of_the_year(s.text, question))
                 and not measures_other(s.text, s.text, question, asked_kinds(question))
-                and not any(matches(f, mistyped, s.text) for f in values(s.text))):
+                and not any(matches(f, mistyped, s.text) for f in values(s.text)) and not other_country(s.text, question)):
             return [Claim(s.text, [p.n], True, 1.0)]
     return []

@@ -22,7 +22,7 @@ import re
 from dataclasses import dataclass
 
 from .facts import initialisms, names, quantities
-from .lexicon import ALIASES
+from .lexicon import ALIASES, CURRENCIES
 from .settings import Settings
 from .types import Passage
 
@@ -68,7 +68,7 @@ def names_held(text: str) -> set[str]:
     "usda").
 
     >>> sorted(names_held("Brazil owes U.K. banks"))
-    ['banks', 'brasília', 'brazil', 'brazilian', 'britain', 'british', 'london', 'owes', 'uk']
+    ['banks', 'brasília', 'brazil', 'brazilian', 'britain', 'british', 'london', 'owes', 'uk', 'united kingdom']
     """
     have = name_words(text)
     for group in ALIASES:  # one country's several names: any found stands for all
@@ -76,6 +76,9 @@ def names_held(text: str) -> set[str]:
             have |= group
     written = {w.lower() for w in _CAPITALIZED.findall(text)} | (have & _ALIASED)  # "Turkey", not "turkey"
     country = country_of()
+    phrases = _phrases()
+    for w in written & phrases.keys():  # "South Korea": read whole where its first word is written
+        written |= {m.lower() for m in phrases[w].findall(text)}
     for w in written & country.keys():
         have |= country[w]
     return have | initialisms(text)
@@ -91,19 +94,51 @@ def is_country(name: str) -> bool:
     return name in _ALIASED or name in country_of()
 
 
+def other_country(text: str, question: str) -> bool:
+    """Does a text name a country (by its name, its capital, its people:
+    `names_held`) where the question names one, and none of the question's?
+    Asked when two ministers visit Seoul, "will visit Tokyo in April" tells
+    of another visit. A country naming a currency ("U.S. dlrs") names no
+    place, and a question asking where, or which (country, crisis, buyer),
+    may be answered by another.
+
+    >>> other_country("They will visit Tokyo in April.", "When will they visit Japan?")
+    False
+    >>> other_country("They will visit Tokyo in April.", "When will they visit Paris?")
+    True
+    >>> other_country("They will visit in April.", "When will they visit Paris?")
+    False
+    >>> other_country("Reserves may hit 60 billion U.S. dlrs.", "What will Taiwan's reserves hit?")
+    False
+    """
+    if _WHICH_COUNTRY.search(question):
+        return False
+    text = _CURRENCY_OF.sub(" ", text)
+    asked, said = names_held(question) & country_words(), names_held(text) & country_words()
+    return bool(asked) and bool(said) and not asked & said
+
+
+@functools.cache
+def country_words() -> frozenset[str]:
+    """Every word `names_held` reads as one of a country's names."""
+    return _ALIASED | frozenset(country_of())
+
+
+_WHICH_COUNTRY = re.compile(r"\b(?:which|where)\b|\bwhat (?:other )?(?:countr|nation|capital|cit|place)", re.I)
+_CURRENCY_OF = re.compile(r"\b[A-Z][\w.]*\s+(?=(?:" + "|".join(CURRENCIES) + r")\b)")  # "U.S. dlrs": a currency
 _CAPITALIZED = re.compile(r"\b[A-Z][a-z]+\b")
 _ALIASED = frozenset().union(*ALIASES)
 
 
 @functools.cache
 def country_names() -> tuple[frozenset[str], ...]:
-    """Each country's one-word names, lower-cased: its short name, its
-    capital and its demonyms ("China", "Beijing", "Chinese"), from the
-    `countryinfo` package's table (MIT; its data mostly from Wikipedia). A
-    story says "Chinese state media" of what a question calls Beijing's
-    account. Names of more than one word are left out: their words alone
-    ("South", "New") name nothing; a name several countries share
-    ("French" of France and its territories) is the most populous one's.
+    """Each country's names, lower-cased: its short name, its capital and
+    its demonyms ("China", "Beijing", "Chinese"; "South Korea", "Seoul"),
+    from the `countryinfo` package's table (MIT; its data mostly from
+    Wikipedia). A story says "Chinese state media" of what a question calls
+    Beijing's account. A name of several words is read whole (`_phrases`):
+    its words alone ("South", "New") name nothing. A name several countries
+    share ("French" of France and its territories) is the most populous one's.
 
     >>> next(g for g in country_names() if "beijing" in g) == {"china", "beijing", "chinese"}
     True
@@ -115,12 +150,23 @@ def country_names() -> tuple[frozenset[str], ...]:
         capital = c.get("capital") or []  # a few countries list several
         forms = [c.get("name") or "", *([capital] if isinstance(capital, str) else capital),
                  *(c.get("demonym") or "").split(",")]
-        for f in {f.strip().lower() for f in forms if f.strip() and " " not in f.strip()}:
+        for f in {f.strip().lower() for f in forms if f.strip()}:
             owner[f] = max(owner.get(f, (-1, "")), (c.get("population") or 0, c["name"]))
     groups: dict[str, set[str]] = {}
     for f, (_, country) in owner.items():
         groups.setdefault(country, set()).add(f)
     return tuple(frozenset(g) for g in groups.values() if len(g) > 1)
+
+
+@functools.cache
+def _phrases() -> dict[str, re.Pattern[str]]:
+    """`country_names`' names of several words, by their first word: each
+    read whole, capitalized as a name is ("South Korea")."""
+    by_first: dict[str, list[str]] = {}
+    for name in (w for w in country_of() if " " in w):
+        by_first.setdefault(name.split()[0], []).append(name)
+    return {first: re.compile(r"\b(?:" + "|".join(re.escape(n.title()) for n in sorted(names, key=len, reverse=True))
+                              + r")(?!\w)") for first, names in by_first.items()}
 
 
 @functools.cache

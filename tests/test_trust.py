@@ -632,3 +632,20 @@ def test_the_fallback_does_not_quote_whole_a_figure_dropped_as_another_measure()
     q = "How much is Gulf Bancorp paying for the banks?"
     assert extract(q, s, [p], 0.6, 3)  # its other amount holds the kind asked
     assert extract(q, s, [p], 0.6, 3, mistyped=set(values("$180 million"))) == []
+
+
+def test_a_country_named_in_two_words_is_read_whole():
+    from rag.gate import names_held
+
+    assert "seoul" in names_held("A senior South Korean official met him.")
+    assert "seoul" not in names_held("He flew south. Korean beef was not on the agenda.")
+    assert gate("What did Seoul say about beef?", [passage(1, "a", "South Korea said beef talks would go on.")],
+                    Settings()).ok
+
+
+def test_the_fallback_does_not_answer_with_a_visit_to_another_country():
+    q = "When will Yeutter visit Seoul for talks on beef?"
+    title = "Yeutter to hold beef talks"
+    assert not stands_in(q, "Yeutter met a senior Korean official, and will visit Tokyo in April for farm talks.", title)
+    assert stands_in(q, "Yeutter will visit South Korea in April for talks on beef and farm trade.", title)
+    assert stands_in("Where will Yeutter hold talks with Seoul?", "Yeutter will hold the talks in Tokyo in April.", title)
