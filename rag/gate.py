@@ -22,7 +22,7 @@ import re
 from dataclasses import dataclass
 
 from .facts import initialisms, names, quantities
-from .lexicon import ALIASES, CURRENCIES
+from .lexicon import ALIASES
 from .settings import Settings
 from .types import Passage
 
@@ -95,27 +95,41 @@ def is_country(name: str) -> bool:
 
 
 def other_country(text: str, question: str) -> bool:
-    """Does a text name a country (by its name, its capital, its people:
-    `names_held`) where the question names one, and none of the question's?
-    Asked when two ministers visit Seoul, "will visit Tokyo in April" tells
-    of another visit. A country naming a currency ("U.S. dlrs") names no
-    place, and a question asking where, or which (country, crisis, buyer),
-    may be answered by another.
+    """Where the question names a capital, does a text name another
+    capital and none of the question's countries (by name, capital or
+    people: `names_held`)? Asked when two ministers visit Seoul, "will visit
+    Tokyo in April" tells of another visit. A question asking where, or
+    which (country, crisis, buyer), may be answered by another. A country
+    named beside, not by its capital (palm oil "of Malaysian origin" in
+    India's tender), is no sign: the sentence before may name the asked one.
 
-    >>> other_country("They will visit Tokyo in April.", "When will they visit Japan?")
-    False
-    >>> other_country("They will visit Tokyo in April.", "When will they visit Paris?")
+    >>> other_country("They will visit Tokyo in April.", "When will they visit Beijing?")
     True
+    >>> other_country("They will visit Tokyo in April.", "When will they visit Japan's capital, Tokyo?")
+    False
     >>> other_country("They will visit in April.", "When will they visit Paris?")
     False
-    >>> other_country("Reserves may hit 60 billion U.S. dlrs.", "What will Taiwan's reserves hit?")
+    >>> other_country("They bought Malaysian palm oil at 347 dlrs.", "What price did Seoul pay?")
     False
     """
-    if _WHICH_COUNTRY.search(question):
+    if _WHICH_COUNTRY.search(question) or not _capitals_in(question):
         return False
-    text = _CURRENCY_OF.sub(" ", text)
     asked, said = names_held(question) & country_words(), names_held(text) & country_words()
-    return bool(asked) and bool(said) and not asked & said
+    return bool(_capitals_in(text)) and not asked & said
+
+
+def _capitals_in(text: str) -> set[str]:
+    """The capitals a text names, written capitalized ("Seoul")."""
+    return {w.lower() for w in _CAPITALIZED.findall(text)} & capitals()
+
+
+@functools.cache
+def capitals() -> frozenset[str]:
+    """The one-word capitals among `country_names`, lower-cased."""
+    from countryinfo import CountryInfo
+
+    named = [c.get("capital") for c in CountryInfo.all().values()]
+    return frozenset(c.lower() for c in named if isinstance(c, str) and " " not in c) & frozenset(country_of())
 
 
 @functools.cache
@@ -125,7 +139,6 @@ def country_words() -> frozenset[str]:
 
 
 _WHICH_COUNTRY = re.compile(r"\b(?:which|where)\b|\bwhat (?:other )?(?:countr|nation|capital|cit|place)", re.I)
-_CURRENCY_OF = re.compile(r"\b[A-Z][\w.]*\s+(?=(?:" + "|".join(CURRENCIES) + r")\b)")  # "U.S. dlrs": a currency
 _CAPITALIZED = re.compile(r"\b[A-Z][a-z]+\b")
 _ALIASED = frozenset().union(*ALIASES)
 

@@ -649,3 +649,5 @@ def test_the_fallback_does_not_answer_with_a_visit_to_another_country():
     assert not stands_in(q, "Yeutter met a senior Korean official, and will visit Tokyo in April for farm talks.", title)
     assert stands_in(q, "Yeutter will visit South Korea in April for talks on beef and farm trade.", title)
     assert stands_in("Where will Yeutter hold talks with Seoul?", "Yeutter will hold the talks in Tokyo in April.", title)
+    bought = "The business comprised 6,000 tonnes of Malaysian palm olein at 347 dlrs a tonne."
+    assert stands_in("What price did Seoul pay for palm olein?", bought, "Seoul buys palm oil")  # a country beside
