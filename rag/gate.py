@@ -17,8 +17,10 @@ refusal lost on dev or seeds)."""
 
 from __future__ import annotations
 
+import difflib
 import functools
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from .facts import initialisms, names, quantities
@@ -132,12 +134,40 @@ def capitals() -> frozenset[str]:
     return frozenset(c.lower() for c in named if isinstance(c, str) and " " not in c) & frozenset(country_of())
 
 
+def mended_countries(text: str, known: Callable[[str], bool]) -> str:
+    """The text with a capitalized word the collection does not `know`,
+    one slip off a country's name (its short name, capital or people:
+    `country_names`), written as that name: "Itlay" read as "Italy".
+    Unmended it is a name no passage holds: the search finds another
+    country's story and the gate refuses the question.
+
+    >>> mended_countries("How much wheat did Itlay buy?", lambda w: w != "itlay")
+    'How much wheat did Italy buy?'
+    >>> mended_countries("How much wheat did Itlay buy?", lambda w: True)
+    'How much wheat did Itlay buy?'
+    """
+    def mend(m: re.Match) -> str:
+        word = m.group(0)
+        if len(word) < MIN_MENDED_NAME_CHARS or known(word.lower()):
+            return word
+        close = difflib.get_close_matches(word.lower(), _mendable(), n=1, cutoff=MENDED_NAME_SIMILARITY)
+        return close[0].capitalize() if close else word
+    return _CAPITALIZED.sub(mend, text)
+
+
+@functools.cache
+def _mendable() -> list[str]:
+    return sorted(w for w in country_of() if " " not in w and len(w) >= MIN_MENDED_NAME_CHARS)
+
+
 @functools.cache
 def country_words() -> frozenset[str]:
     """Every word `names_held` reads as one of a country's names."""
     return _ALIASED | frozenset(country_of())
 
 
+MENDED_NAME_SIMILARITY = 0.8  # difflib's ratio: two letters swapped in a five-letter name ("Itlay")
+MIN_MENDED_NAME_CHARS = 5  # shorter words are too close to too many names
 _WHICH_COUNTRY = re.compile(r"\b(?:which|where)\b|\bwhat (?:other )?(?:countr|nation|capital|cit|place)", re.I)
 _CAPITALIZED = re.compile(r"\b[A-Z][a-z]+\b")
 _ALIASED = frozenset().union(*ALIASES)

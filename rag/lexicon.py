@@ -170,7 +170,10 @@ PART_OF_YEAR = ["quarter", "qtr", "half", "week", "weeks"]  # "half" is also rea
 # thing, not to answer about it: a bank's assets or deposits beside the price
 # paid for it ("four Florida banks with assets totalling 233.2 mln dlrs";
 # "Terms were not disclosed"), an airline's passenger miles beside its
-# passengers. A figure so labelled answers only a question naming the noun.
+# passengers, a firm's sales beside the price paid for it. A figure so labelled answers only a question naming the noun.
 # Source: the measures of size and traffic in financial news (balance-sheet
-# totals; airline traffic reports); found on the Reuters dev half (r309, r359).
-OTHER_MEASURES = ["assets", "deposits", "miles"]
+# totals; airline traffic reports; a firm's sales, under any of their names);
+# found on the Reuters dev half (r309, r359, r402). A question naming any word
+# of a row names the measure.
+OTHER_MEASURES: list[frozenset[str]] = [frozenset({"assets"}), frozenset({"deposits"}), frozenset({"miles"}),
+                                        frozenset({"sales", "revenues", "revenue", "turnover"})]

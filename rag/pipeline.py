@@ -20,7 +20,7 @@ from . import facts as F
 from .asked import answers, asked_kinds, asks_level, placed_elsewhen
 from .embed import Embedder
 from .facts import named
-from .gate import Gate, gate, is_country, names_any
+from .gate import Gate, gate, is_country, mended_countries, names_any
 from .llm import LLM
 from .quantity import measures_other, moved
 from .question import Question, clean_question
@@ -76,6 +76,16 @@ class _Clock:
         self.ms[stage] = round((now - self.last) * 1000, 1)
         self.ms["total"] = round((now - self.t0) * 1000, 1)
         self.last = now
+
+
+def read_question(question: str | Question, index: Index, settings: Settings) -> Question:
+    """The question cleaned (`clean_question`), a country's name typed one
+    slip off read as that name where the collection does not hold the word
+    as typed (`gate.mended_countries`); the notes say how it was read."""
+    q = clean_question(question, settings.max_question_chars)
+    vocab = getattr(index.bm25, "vocab_dict", None)
+    text = mended_countries(q.text, lambda w: all(t in vocab for t in content_words(w))) if vocab else q.text
+    return q if text == q.text else Question(text, q.notes + [f"read the question as: {text}"])
 
 
 def gather_evidence(q: Question, index: Index, embedder: Embedder, settings: Settings,
@@ -281,7 +291,7 @@ def answer(question: str | Question, index: Index, embedder: Embedder, llm: LLM 
     giving different values of the asked kind are listed as conflicts. With
     `llm=None` the fallback alone answers (the eval's no-LLM baseline)."""
     clock = _Clock()
-    q = clean_question(question, settings.max_question_chars)
+    q = read_question(question, index, settings)
     ev = gather_evidence(q, index, embedder, settings, top_k)
     g = gate(q.text, ev.passages, settings, ev.pool)
     found = conflicts.find(q.text, ev.passages, {s.text: s.dense for s in ev.sentences},
@@ -316,7 +326,7 @@ def answer_unchecked(question: str | Question, index: Index, embedder: Embedder,
     fallback or conflicts: the eval's "before" row, which shows what the
     checks add."""
     clock = _Clock()
-    q = clean_question(question, settings.max_question_chars)
+    q = read_question(question, index, settings)
     ev = gather_evidence(q, index, embedder, settings, top_k)
     g = Gate(bool(ev.passages), 0.0, [])
     clock.mark("retrieve")

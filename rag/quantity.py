@@ -39,9 +39,10 @@ _MOVED_BEFORE = re.compile(r"\b(?:" + "|".join(CHANGE_VERBS + CHANGE_WIRE) + r")
 _MOVED_AFTER = re.compile(r"^\s+(?:" + "|".join(CHANGE_NOUNS) + r")\b", re.I)
 _MOVED_REACH = QUALIFIER_WINDOW + max(map(len, CHANGE_VERBS)) + 1
 LABEL_BEFORE, LABEL_AFTER = 5, 3  # words, without a number among them, between a value and the measure it is labelled
-_MEASURE = r"(?P<noun>" + "|".join(OTHER_MEASURES) + r")\b"
+_MEASURE = r"(?P<noun>" + "|".join(sorted(set().union(*OTHER_MEASURES), key=len, reverse=True)) + r")\b"
 _LABEL_BEFORE = re.compile(rf"\b{_MEASURE}(?:[^\w.;]+[A-Za-z]+){{0,{LABEL_BEFORE}}}[^\w.;]*$", re.I)
-_LABEL_AFTER = re.compile(rf"^(?:[^\w.;]+[A-Za-z]+){{0,{LABEL_AFTER - 1}}}[^\w.;]+{_MEASURE}", re.I)
+_JOINS = r"(?!(?:and|or|but|while|whereas|against|vs|versus|compared|from|to|than|on)\b)"  # another clause's words
+_LABEL_AFTER = re.compile(rf"^(?:[^\w.;]+{_JOINS}[A-Za-z]+){{0,{LABEL_AFTER - 1}}}[^\w.;]+{_MEASURE}", re.I)
 
 
 def is_change(sentence: str, f: F.Fact) -> bool:
@@ -193,6 +194,8 @@ def labelled(sentence: str, f: F.Fact) -> str:
     ('assets', '')
     >>> labelled("The bank has 233 mln dlrs in assets.", F.values("233 mln dlrs")[0])
     'assets'
+    >>> labelled("The crop is put at 6.4 mln bags and sales at 6.2 mln.", F.values("6.4 mln bags")[0])
+    ''
     """
     i = sentence.find(f.surface)
     if i < 0:
@@ -217,4 +220,5 @@ def measures_other(claim: str, passage: str, question: str, kinds: set[str]) -> 
     asked = {singular(w) for w in re.findall(r"[A-Za-z]+", question)}
     places = [labelled(sentence, g) for sentence in split_sentences(passage) for g in F.values(sentence)
               if any(F.matches(c, {g}, sentence) for c in said)]
-    return bool(places) and all(p and singular(p) not in asked for p in places)
+    return bool(places) and all(p and not asked & {singular(w) for g in OTHER_MEASURES if p in g for w in g}
+                                for p in places)

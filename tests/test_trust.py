@@ -651,3 +651,18 @@ def test_the_fallback_does_not_answer_with_a_visit_to_another_country():
     assert stands_in("Where will Yeutter hold talks with Seoul?", "Yeutter will hold the talks in Tokyo in April.", title)
     bought = "The business comprised 6,000 tonnes of Malaysian palm olein at 347 dlrs a tonne."
     assert stands_in("What price did Seoul pay for palm olein?", bought, "Seoul buys palm oil")  # a country beside
+
+
+def test_a_countrys_name_typed_one_slip_off_is_read_as_that_name(index, embedder, settings):
+    a = answer("What did Chnia agree to suspend?", index, embedder, FakeLLM("NOT IN ARTICLES"), settings)
+    assert "read the question as: What did China agree to suspend?" in a.notes
+    a = answer("What did China agree to suspend?", index, embedder, FakeLLM("NOT IN ARTICLES"), settings)
+    assert not any(n.startswith("read the question as") for n in a.notes)
+
+
+def test_a_firms_sales_do_not_answer_what_is_paid_for_it():
+    deal = passage(1, "a", "Convair agreed to buy Leaflet Corp. No other terms were disclosed. "
+                           "Leaflet had 1986 sales of about 26 mln dlrs.", title="Convair to buy Leaflet")
+    assert typed(said("About 26 million dollars [1]"), "How much is Convair paying for Leaflet?", Settings(),
+                 [deal]).claims == []
+    assert typed(said("About 26 million dollars [1]"), "What were Leaflet's 1986 revenues?", Settings(), [deal]).claims
