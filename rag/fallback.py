@@ -36,13 +36,13 @@ def extract(question: str, sentences: list[Sentence], passages: list[Passage], m
     A sentence giving one of the `mistyped` figures (the model's, dropped
     as not what was asked) does not answer either."""
     by_chunk = {p.chunk.id: p for p in passages}
-    asked = named(question)
+    asked, kinds = named(question), asked_kinds(question)
     for s in sentences[:tries]:
         p = by_chunk.get(s.hit.chunk.id)
         if (p is not None and s.text in p.text and s.dense >= min_relevance and is_statement(s.text)
                 and names_any(f"{p.doc.title} {p.doc.text}", asked)
                 and answers(s.text, question, same_time) and not (same_time and of_the_year(s.text, question))
-                and not measures_other(s.text, s.text, question, asked_kinds(question))
+                and not measures_other(s.text, s.text, question, kinds)
                 and not any(matches(f, mistyped, s.text) for f in values(s.text)) and not other_country(s.text, question)):
             return [Claim(s.text, [p.n], True, 1.0)]
     return []

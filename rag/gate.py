@@ -93,7 +93,7 @@ def is_country(name: str) -> bool:
     >>> is_country("us"), is_country("beijing"), is_country("volkswagen")
     (True, True, False)
     """
-    return name in _ALIASED or name in country_of()
+    return name in country_words()
 
 
 def other_country(text: str, question: str) -> bool:

@@ -183,6 +183,9 @@ def singular(word: str) -> str:
     return word.lower().removesuffix("s")
 
 
+_NAMES_OF = {n: {singular(w) for w in row} for row in OTHER_MEASURES for n in row}  # a measure -> its row's names
+
+
 def labelled(sentence: str, f: F.Fact) -> str:
     """The measure a sentence labels a value with, of those a story gives to
     describe a thing (`lexicon.OTHER_MEASURES`): "assets" in "banks with
@@ -220,5 +223,4 @@ def measures_other(claim: str, passage: str, question: str, kinds: set[str]) -> 
     asked = {singular(w) for w in re.findall(r"[A-Za-z]+", question)}
     places = [labelled(sentence, g) for sentence in split_sentences(passage) for g in F.values(sentence)
               if any(F.matches(c, {g}, sentence) for c in said)]
-    return bool(places) and all(p and not asked & {singular(w) for g in OTHER_MEASURES if p in g for w in g}
-                                for p in places)
+    return bool(places) and all(p and not asked & _NAMES_OF[p] for p in places)
