@@ -125,7 +125,7 @@ def find(question: str, passages: list[Passage], scores: dict[str, float] | None
         return []
     group = max(groups.values(), key=lambda g: (len(g), max(v[0] for v in g)))
     top = max(group, key=lambda v: v[0])[2]  # the best-fitting version; one far from it is of something else
-    group = [v for v in group if v[2] is top or not _far(v[2], top)]
+    group = [v for v in group if v[2] is top or not far_apart(v[2], top)]
     if len({f.value for _, _, f, _, _ in group}) < MIN_VERSIONS:
         return []
     values, seen = [], set()
@@ -138,7 +138,7 @@ def find(question: str, passages: list[Passage], scores: dict[str, float] | None
     return [Conflict(kind=group[0][2].kind, values=values)]
 
 
-def _far(a: F.Fact, b: F.Fact) -> bool:
+def far_apart(a: F.Fact, b: F.Fact) -> bool:
     """Are two values more than MAX_SPREAD times apart (a total and a part)?"""
     if not isinstance(a.value, int | float) or not isinstance(b.value, int | float):
         return False  # a day of the month ("3-4") has no size

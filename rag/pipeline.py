@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from . import conflicts, fallback, prompts
+from . import conflicts, fallback, prompts, versions
 from . import facts as F
 from .asked import answers, asked_kinds, asks_level, placed_elsewhen
 from .embed import Embedder
@@ -252,8 +252,9 @@ def _seen(passages: list[Passage], hits: list[Hit]) -> list[Hit]:
 
 
 def assemble(ev: Evidence, g: Gate, draft: Draft | None, checked: Checked, found: list[Conflict],
-             clock: _Clock, llm: LLM | None, embedder: Embedder) -> Answer:
-    """The answer text with its [n] markers, its citations and notes."""
+             clock: _Clock, llm: LLM | None, embedder: Embedder, more: list[Passage] = ()) -> Answer:
+    """The answer text with its [n] markers, its citations and notes;
+    `more` are passages the model did not read that cite a version."""
     notes = list(ev.question.notes) + (draft.notes if draft else [])
     claims = checked.claims
     if claims:
@@ -262,14 +263,14 @@ def assemble(ev: Evidence, g: Gate, draft: Draft | None, checked: Checked, found
         text, found = NOT_FOUND, []
         notes.append(g.reason or "no claim in the model's answer is supported by the passages")
     used = sorted({n for c in claims for n in c.cited} | {v["n"] for c in found for v in c.values})
-    by_n = {p.n: p for p in ev.passages}
+    by_n = {p.n: p for p in [*ev.passages, *more]}
     citations = [Citation(n=n, doc_id=by_n[n].doc.id, chunk_id=by_n[n].chunk.id, title=by_n[n].doc.title,
                           text=by_n[n].text, outlet=by_n[n].doc.outlet, date=by_n[n].doc.date) for n in used]
     for c in checked.removed:
         notes.append(f"removed an unsupported sentence: {c.text!r}" + (f" (not in the passages: {', '.join(c.missing)})" if c.missing else ""))
     return Answer(
         question=ev.question.text, answer=text, abstained=not claims, citations=citations,
-        passages=_seen(ev.passages, ev.hits), evidence=ev.passages, conflicts=found,
+        passages=_seen(ev.passages, ev.hits), evidence=[*ev.passages, *more], conflicts=found,
         timings_ms={"retrieve": clock.ms.get("retrieve", 0.0), "generate": clock.ms.get("generate", 0.0),
                     "total": clock.ms.get("total", 0.0)},
         model={"llm": llm.id if llm is not None else None, "embedder": embedder.id},
@@ -305,8 +306,12 @@ def answer(question: str | Question, index: Index, embedder: Embedder, llm: LLM 
     if g.ok and not checked.claims:
         checked = fall_back(ev, settings, checked.removed, checked.confidence, draft is not None and refused(draft))
     found = conflicts.anchored(found, " ".join(c.text for c in checked.claims), q.text, ev.passages)
+    more: list[Passage] = []
+    if checked.claims and settings.more_versions:
+        found, more = versions.more(found, _cite(checked.claims), q.text, ev.passages, ev.hits, index.docs,
+                                    settings.more_versions)
     clock.mark("generate")
-    return assemble(ev, g, draft, checked, found, clock, llm, embedder)
+    return assemble(ev, g, draft, checked, found, clock, llm, embedder, more)
 
 
 def unchecked_claims(raw: str, passages: list[Passage]) -> list[Claim]:

@@ -78,6 +78,7 @@ class Settings(BaseSettings):
     min_answer_confidence: float = Field(0.0, ge=0, le=1, description="The model's own yes/no check of its answer (P(yes), asked in the same conversation; ~0.4 s): below this the answer is dropped. 0 turns the check off: the default, since on the Reuters dev half the default model's P(yes) was 0.84-0.94 for right and wrong answers alike.")
     extract_tries: int = Field(3, ge=1, le=50, description="Best evidence sentences tried as the extractive answer.")
     conflict_spread: float = Field(0.1, ge=0, le=2, description="A disagreeing version whose sentence is further than this cosine below the best version's, and shares under half its question words, is dropped (0.1 chosen on the Reuters dev half and the seeds set: eval/README.md).")
+    more_versions: int = Field(2, ge=0, le=8, description="Versions of the answer's figure added from further down the search's hits, which the model did not read (`rag.versions`; 0: off).")
     conflict_margin: float = Field(0.12, ge=0, le=1, description="Sentences within this cosine of the best passage may carry a disagreeing value (gold set).")
 
     def seeds_on_first_use(self) -> bool:

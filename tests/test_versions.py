@@ -1,0 +1,72 @@
+"""Versions of the answer's figure found beyond the passages the model read."""
+
+from rag.types import Chunk, Conflict, Document, Hit, Passage
+from rag.versions import more
+
+Q = "How large is Brazil's total foreign debt?"
+
+
+def doc(i: str, date: str, title: str = "BRAZIL DEBT") -> Document:
+    return Document(i, "", i, title, outlet="Reuters", date=date)
+
+
+def shown(text: str, d: Document, n: int = 1) -> Passage:
+    return Passage(n, Chunk(f"{d.id}-c", d.id, text, 0, 20), d, text, 0.7)
+
+
+def hit(text: str, d: Document, rank: int) -> Hit:
+    return Hit(Chunk(f"{d.id}-h", d.id, text, 0, 20), 0.01, rank, 0.5)
+
+
+def run(answer: str, passages: list[Passage], hits: list[Hit], found: list[Conflict] = (), question: str = Q):
+    docs = {p.doc.id: p.doc for p in passages} | {h.chunk.doc_id: d for h, d in hits}
+    return more(list(found), answer, question, passages, [h for h, _ in hits], docs)
+
+
+def test_a_second_account_further_down_the_ranking_is_shown_with_its_own_passage():
+    a, b = doc("a", "1987-03-02"), doc("b", "1987-03-03")
+    p = shown("Funaro said Brazil's 108 billion dlr foreign debt would be partly serviced.", a)
+    h = hit("Funaro is in Europe. Brazil's foreign debt totals some 109 billion dlrs.", b, 9)
+    found, added = run("108 billion dlr [1]", [p], [(h, b)])
+    assert [v["value"] for v in found[0].values] == ["some 109 billion dlrs", "108 billion dlr"]  # newest first
+    assert [(q.n, q.doc.id) for q in added] == [(2, "b")] and found[0].values[0]["n"] == 2
+
+
+def test_other_figures_further_down_are_not_versions():
+    a, b = doc("a", "1987-03-02"), doc("b", "1987-03-03")
+    p = shown("Brazil's foreign debt totals 108 billion dlrs.", a)
+    for text in ("Brazil's foreign debt was 95 billion dlrs in 1985.",  # another year
+                 "Brazil's foreign debt to banks is 68 billion of its 108 billion dlrs.",  # agrees, and gives a part
+                 "Brazil's trade surplus was 1.1 pct of output.",  # another kind
+                 "Brazil's foreign debt totals 250 billion dlrs."):  # too far from the answer's to be of one thing
+        assert run("108 billion dlrs [1]", [p], [(hit(text, b, 9), b)]) == ([], []), text
+    m = doc("m", "1987-03-03", "MEXICO DEBT TALKS")
+    assert run("108 billion dlrs [1]", [p], [(hit("Mexico's foreign debt totals 100 billion dlrs.", m, 9), m)]) == ([], [])
+    same_article = hit("Brazil's foreign debt totals 109 billion dlrs.", a, 9)
+    assert run("108 billion dlrs [1]", [p], [(same_article, a)]) == ([], [])
+
+
+def test_a_share_of_another_firm_is_not_a_version_of_the_stake_asked():
+    a, b = doc("a", "1987-03-06", "TWA HOLDS USAIR STAKE"), doc("b", "1987-03-05", "USAIR TWA PIEDMONT")
+    p = shown("TWA said it owns about 15 pct of USAir's shares.", a)
+    h = hit("USAir and TWA boards met; USAir offered to buy 50.1 pct of Piedmont shares.", b, 9)
+    assert run("15 pct [1]", [p], [(h, b)], question="What stake in USAir does TWA hold?") == ([], [])
+
+
+def test_versions_join_the_disagreement_the_passages_already_show():
+    a, b, c = doc("a", "1987-03-02"), doc("b", "1987-03-03"), doc("c", "1987-03-04")
+    p1 = shown("Brazil's foreign debt totals 108 billion dlrs.", a)
+    p2 = shown("Brazil's foreign debt totals 110 billion dlrs.", b, 2)
+    listed = Conflict("money", [{"value": "110 billion dlrs", "n": 2, "doc_id": "b", "date": "1987-03-03"},
+                                {"value": "108 billion dlrs", "n": 1, "doc_id": "a", "date": "1987-03-02"}])
+    h = hit("Brazil's foreign debt totals some 109 billion dlrs.", c, 9)
+    found, added = run("108 billion dlrs [1]", [p1, p2], [(h, c)], [listed])
+    assert len(found) == 1 and [v["n"] for v in found[0].values] == [3, 2, 1] and added[0].n == 3
+
+
+def test_an_answer_giving_two_figures_keeps_the_disagreement_its_passages_show():
+    a, b, c = doc("a", "1987-03-02"), doc("b", "1987-03-03"), doc("c", "1987-03-04")
+    p1 = shown("Brazil's foreign debt totals 108 billion dlrs, against 95 billion dlrs owed to banks.", a)
+    listed = Conflict("money", [{"value": "95 billion dlrs", "n": 1, "doc_id": "a"}, {"value": "90 billion dlrs", "n": 2, "doc_id": "b"}])
+    h = hit("Brazil's foreign debt totals some 109 billion dlrs.", c, 9)
+    assert run("108 billion dlrs, against 95 billion dlrs [1]", [p1], [(h, c)], [listed]) == ([listed], [])
