@@ -174,12 +174,13 @@ def anchored(found: list[Conflict], answer: str, question: str = "", passages: l
     said = set(F.values(answer))
     named = F.named(question) or recovered(question, passages)
     terms = {t for t in content_words(question) if not t.isdigit()}
+    around = {p.chunk.id: p.text for p in passages}
     out = []
     for c in found:
         anchor = next((v for v in c.values if any(F.matches(f, said, answer) for f in F.values(v["value"]))), None)
         if anchor is None:
             continue
-        kept = [v for v in c.values if v is anchor or same_thing(anchor, v, named, terms)]
+        kept = [v for v in c.values if v is anchor or same_thing(anchor, v, named, terms, around)]
         if len({v["value"] for v in kept}) >= MIN_VERSIONS:
             out.append(Conflict(kind=c.kind, values=kept))
     return out
@@ -206,7 +207,8 @@ def recovered(question: str, passages: list[Passage]) -> list[str]:
     return sorted({m for w in words for m in difflib.get_close_matches(w, have, n=1, cutoff=MENDED_SIMILARITY)})
 
 
-def same_thing(a: dict, b: dict, named: list[str], terms: set[str] = frozenset()) -> bool:
+def same_thing(a: dict, b: dict, named: list[str], terms: set[str] = frozenset(),
+               around: dict[str, str] | None = None) -> bool:
     """Is version `b` a figure of what version `a` is of: not of another
     year or month (`time_of`), nor of a part of the year where `a` is not
     (`part`); naming each of the question's `named` things that `a` names
@@ -216,7 +218,8 @@ def same_thing(a: dict, b: dict, named: list[str], terms: set[str] = frozenset()
     and a loan from anyone, 1986's sales and this year's target, a wheat
     tender and sugar production, or the price of a buyback and a tax refund
     in a story naming the same people, are different quantities, not two
-    accounts of one.
+    accounts of one. A sentence naming nothing is read with its passage
+    (`around`, chunk id -> text).
 
     >>> a = {"value": "8.5 billion dlrs", "quote": "Brazil owes U.K. banks 8.5 billion dlrs.", "date": "1987-03-02"}
     >>> b = {"value": "11 billion dlrs", "quote": "Brazil got 11 billion dlrs in loans.", "date": "1987-03-02"}
@@ -226,14 +229,28 @@ def same_thing(a: dict, b: dict, named: list[str], terms: set[str] = frozenset()
     ta, tb = time_of(a), time_of(b)
     if ta and tb and differ(ta, tb) or part(a) != part(b):
         return False
-    have_a = names_held((a.get("quote") or "") + " " + (a.get("title") or ""))
-    have_b = names_held((b.get("quote") or "") + " " + (b.get("title") or ""))
+    have_a, have_b = _names_of(a, around or {}), _names_of(b, around or {})
     if not all(holds_name(n, have_b) for n in named if holds_name(n, have_a)):
         return False
     held_a = terms & set(content_words(a.get("quote") or ""))
     if len(held_a) < MIN_HELD_TERMS:  # one shared word says too little ("tariffs" and "duties" are one thing)
         return True
-    return len(held_a & set(content_words(b.get("quote") or ""))) >= MIN_HELD * len(held_a)
+    return len(held_a & set(content_words(_read_with(b, around or {})))) >= MIN_HELD * len(held_a)
+
+
+def _names_of(version: dict, around: dict[str, str]) -> set[str]:
+    """The names a version is given with: its sentence's and its headline's;
+    for a sentence that names nothing ("The ratio is now in effect until
+    March 16"), its passage's too (`around`: chunk id -> passage text),
+    whose earlier sentence says whose it is."""
+    return names_held(f"{_read_with(version, around)} {version.get('title') or ''}")
+
+
+def _read_with(version: dict, around: dict[str, str]) -> str:
+    """A version's sentence, with its passage (`around`) where the sentence
+    names nothing and so refers back to it."""
+    quote = version.get("quote") or ""
+    return quote if F.names(quote) else f"{quote} {around.get(version.get('chunk_id', ''), '')}"
 
 
 def part(version: dict) -> bool:

@@ -1,4 +1,4 @@
-"""Versions of the answer's figure found beyond the passages the model read."""
+"""Disagreements: versions found beyond the passages the model read, and versions read with their passage."""
 
 from rag.types import Chunk, Conflict, Document, Hit, Passage
 from rag.versions import more
@@ -70,3 +70,17 @@ def test_an_answer_giving_two_figures_keeps_the_disagreement_its_passages_show()
     listed = Conflict("money", [{"value": "95 billion dlrs", "n": 1, "doc_id": "a"}, {"value": "90 billion dlrs", "n": 2, "doc_id": "b"}])
     h = hit("Brazil's foreign debt totals some 109 billion dlrs.", c, 9)
     assert run("108 billion dlrs, against 95 billion dlrs [1]", [p1], [(h, c)], [listed]) == ([listed], [])
+
+
+def test_a_version_naming_nothing_is_read_with_its_passage():
+    from rag.conflicts import anchored
+
+    q = "Until what date did Home Intensive Care extend the conversion ratio on its preferred stock?"
+    a, b = doc("a", "1987-03-03", "HOME INTENSIVE EXTENDS"), doc("b", "1987-03-04", "HOME INTENSIVE EXTENDS")
+    first = "Home Intensive Care said it extended until March 15 the conversion ratio on its preferred stock."
+    later = "The ratio is now in effect until March 16."
+    p1, p2 = shown(first, a), shown(f"Home Intensive Care said it extended its preferred stock's conversion. {later}", b, 2)
+    c = Conflict("date", [{"value": "March 16", "n": 2, "doc_id": "b", "chunk_id": "b-c", "title": b.title, "quote": later},
+                          {"value": "March 15", "n": 1, "doc_id": "a", "chunk_id": "a-c", "title": a.title, "quote": first}])
+    assert len(anchored([c], "It extended until March 15 [1].", q, [p1, p2])) == 1
+    assert anchored([c], "It extended until March 15 [1].", q, [p1, shown(later, b, 2)]) == []  # whose ratio? not said
