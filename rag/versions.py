@@ -57,8 +57,10 @@ def anchor(answer: str, cited: list[Passage], question: str) -> tuple[F.Fact, di
 
 def more(found: list[Conflict], answer: str, question: str, passages: list[Passage], hits: list[Hit],
          docs: dict, most: int = 2) -> tuple[list[Conflict], list[Passage]]:
-    """The disagreements with up to `most` versions added from hits no
-    passage is from (the best-ranked first, one per article), and the
+    """The disagreements with up to `most` versions added from hits of
+    articles no passage is from (the best-ranked first, one per article:
+    reading the passages' articles further gave other figures of theirs as
+    versions on the dev half, a month's growth for a year's), and the
     passages, numbered after the others, that cite them. The versions join
     the disagreement listing the answer's value, or make one with it."""
     got = anchor(answer, [p for p in passages if f"[{p.n}]" in answer], question)
@@ -130,7 +132,14 @@ def _near(f: F.Fact, g: F.Fact) -> bool:
     """Are two values within MAX_SPREAD of each other ("109 billion" of
     "108 billion", not "250 pct" of "25.5 pct")? A version read from an
     article the question ranked low needs to be nearer than one the
-    passages give: two dates or days are near when they are of one month."""
+    passages give: two dates or days are near when they are of one month,
+    and any two months are (a month asked may be any).
+
+    >>> _near(F.Fact("pct", 25.5, "25.5 pct"), F.Fact("pct", 250.0, "250 pct")), _near(F.Fact("month", 4, "April"), F.Fact("month", 5, "May"))
+    (False, True)
+    """
+    if f.kind == "month":
+        return True  # "April" or "May": a month asked is any month
     if not isinstance(f.value, int | float) or not isinstance(g.value, int | float):
         return F.month_of(f) == F.month_of(g)
     x, y = sorted((abs(float(f.value)), abs(float(g.value))))
