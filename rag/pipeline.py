@@ -22,7 +22,7 @@ from .embed import Embedder
 from .facts import named
 from .gate import Gate, gate, is_country, mended_countries, names_any
 from .llm import LLM
-from .quantity import measures_other, moved
+from .quantity import measures_other, moved, placed_before
 from .question import Question, clean_question
 from .retrieve import Sentence, newest_first, pack, score_sentences, search, wants_latest
 from .settings import Settings
@@ -158,16 +158,18 @@ def typed(checked: Checked, question: str, settings: Settings, passages: list[Pa
     price", a name for "who"): a sentence its passage says, about the
     subject, without it answers nothing; nor may it give another time than
     the question's (`asked.answers`), nor figures its passages give for
-    another time (`asked.placed_elsewhen`), nor figures its passages label
-    as another measure (a bank's assets for its price: `measures_other`),
-    nor cite passages naming none
-    of the question's names (`_about`), nor answer a level question with how
-    far the thing moved (`_moved_only`)."""
+    another time (`asked.placed_elsewhen`) or only for last year where the
+    question asks of no year (`quantity.placed_before`), nor figures its
+    passages label as another measure (a bank's assets for its price:
+    `measures_other`), nor cite passages naming none of the question's
+    names (`_about`), nor answer a level question with how far the thing
+    moved (`_moved_only`)."""
     if not settings.typed_answers or not checked.claims:
         return checked
     said = " ".join(c.text for c in checked.claims)
     by_n = {p.n: p.text for p in passages}
     elsewhere = settings.same_time and any(placed_elsewhen(c.text, by_n[n], question)
+                                           or placed_before(c.text, by_n[n], question)
                                            for c in checked.claims for n in c.cited if n in by_n)
     kinds = asked_kinds(question)
     other = any(measures_other(c.text, by_n[n], question, kinds) for c in checked.claims for n in c.cited if n in by_n)

@@ -16,6 +16,7 @@ from .lexicon import (
     CHANGE_WIRE,
     OTHER_MEASURES,
     QUALIFIERS,
+    RELATIVE_YEARS,
     SUPERSEDED_AFTER,
     SUPERSEDED_BEFORE,
     SUPERSEDED_UNTIL,
@@ -224,3 +225,45 @@ def measures_other(claim: str, passage: str, question: str, kinds: set[str]) -> 
     places = [labelled(sentence, g) for sentence in split_sentences(passage) for g in F.values(sentence)
               if any(F.matches(c, {g}, sentence) for c in said)]
     return bool(places) and all(p and not asked & _NAMES_OF[p] for p in places)
+
+
+EARLIER_REACH = 50  # characters around a figure searched for "last year's" (as `asked.TIME_REACH`)
+_EARLIER = re.compile(r"\b(?:" + "|".join(re.escape(k) for k, v in RELATIVE_YEARS.items() if v < 0)
+                      + r"|year-ago|year-earlier|year ago|year earlier)\b", re.I)
+_COMPARED = re.compile(r"\b(?:from|than|since|vs|versus|against|over|with)\s+$", re.I)  # "up 60,000 over last year's"
+_ASKS_EARLIER = re.compile(r"\b(?:last|previous|prior|earlier|ago|before|year-ago|year-earlier|\d{4})\b", re.I)
+
+
+def placed_before(claim: str, passage: str, question: str) -> bool:
+    """Does the passage give the claim's (first) figure only as of the year before
+    its story ("In last year's third quarter, it earned 1,788,000 dlrs"),
+    while the question names no year and asks for no earlier time? Such a
+    figure is what was, not what the question asks (a loss expected now).
+
+    >>> p = "It expects a loss. In last year's third quarter it earned 1,788,000 dlrs."
+    >>> placed_before("1,788,000 dlrs", p, "How big a loss does it expect for the third quarter?")
+    True
+    >>> placed_before("1,788,000 dlrs", p, "What did it earn in last year's third quarter?")
+    False
+    >>> placed_before("2.1 mln dlrs", "Net rose to 2.1 mln dlrs from 1.5 mln last year.", "What was its net?")
+    False
+    """
+    if _ASKS_EARLIER.search(question):
+        return False
+    said = [f for f in F.values(claim) if f.kind not in ("year", "month", "date")][:1]  # its figure, not a restatement
+    places = []
+    for sentence in split_sentences(passage):
+        for f in F.values(sentence):
+            i = sentence.find(f.surface)
+            if i >= 0 and f.kind not in ("year", "month", "date") and any(F.matches(c, {f}, sentence) for c in said):
+                places.append(any(abs(m.start() - i) <= EARLIER_REACH + len(f.surface)
+                                  and not _between(sentence, i, m.start(), f) and not _COMPARED.search(sentence[:m.start()])
+                                  for m in _EARLIER.finditer(sentence)))
+    return bool(places) and all(places)
+
+
+def _between(sentence: str, i: int, j: int, f: F.Fact) -> bool:
+    """Is another figure written between a figure (at `i`) and a time (at
+    `j`)? Then the time is that figure's ("2.1 mln from 1.5 mln last year")."""
+    lo, hi = sorted((i, j))
+    return any(g.surface != f.surface and g.kind not in ("year", "month", "date") for g in F.values(sentence[lo:hi]))

@@ -666,3 +666,15 @@ def test_a_firms_sales_do_not_answer_what_is_paid_for_it():
     assert typed(said("About 26 million dollars [1]"), "How much is Convair paying for Leaflet?", Settings(),
                  [deal]).claims == []
     assert typed(said("About 26 million dollars [1]"), "What were Leaflet's 1986 revenues?", Settings(), [deal]).claims
+
+
+def test_last_years_figure_does_not_answer_a_question_asking_of_no_year():
+    q = "How big a loss does National Convenience Stores expect for its third quarter?"
+    text = ("National Convenience Stores said it expects to report a loss for the third quarter. "
+            "In last year's third quarter, National Convenience earned 1,788,000 dlrs or eight cts per share.")
+    p = passage(1, "a", text, "1987-03-03", title="NATIONAL CONVENIENCE SEES LOSS")
+    assert typed(said("1,788,000 dlrs or eight cts per share"), q, Settings(), [p]).claims == []
+    asked_then = "What did National Convenience Stores earn in last year's third quarter?"
+    assert typed(said("1,788,000 dlrs"), asked_then, Settings(), [p]).claims
+    grown = passage(1, "a", "National Convenience sales rose 60,000 dlrs over last year's to 1,788,000 dlrs.", "1987-03-03")
+    assert typed(said("1,788,000 dlrs"), "What were National Convenience Stores' sales?", Settings(), [grown]).claims
