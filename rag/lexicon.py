@@ -177,3 +177,11 @@ PART_OF_YEAR = ["quarter", "qtr", "half", "week", "weeks"]  # "half" is also rea
 # of a row names the measure.
 OTHER_MEASURES: list[frozenset[str]] = [frozenset({"assets"}), frozenset({"deposits"}), frozenset({"miles"}),
                                         frozenset({"sales", "revenues", "revenue", "turnover"})]
+
+# A company's legal form, written after its name ("Unicorp American Corp",
+# "Silver State Mining Corp"): every company has one, so it tells no company
+# from another and is not read as a name. Source: the common English-language
+# abbreviations and words for entity legal forms (as listed in ISO 20275's
+# code list), found on the Reuters dev half (r483: "Corp" matched any firm).
+LEGAL_FORMS = frozenset({"corp", "corporation", "inc", "incorporated", "co", "cos", "ltd", "limited", "plc", "llc",
+                         "ag", "sa", "nv", "bv", "gmbh", "spa", "bhd", "pty", "kk"})

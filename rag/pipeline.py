@@ -21,6 +21,7 @@ from .asked import answers, asked_kinds, asks_level, placed_elsewhen
 from .embed import Embedder
 from .facts import named
 from .gate import Gate, gate, is_country, mended_countries, names_any
+from .lexicon import LEGAL_FORMS
 from .llm import LLM
 from .quantity import measures_other, moved, placed_before
 from .question import Question, clean_question
@@ -220,8 +221,10 @@ def _about(claims: list[Claim], passages: list[Passage], question: str) -> bool:
     firm's story answers nothing about the firm asked of. A country named
     beside other names (not counting a first word that may be one,
     `facts.leading_name`) is their context (`gate.is_country`): another
-    maker's "U.S.A." sales say nothing of "Volkswagen's U.S. truck sales"."""
-    asked = [f.value for f in F.names(question) if not is_country(f.value)] or named(question)
+    maker's "U.S.A." sales say nothing of "Volkswagen's U.S. truck sales".
+    A legal form ("Corp": `lexicon.LEGAL_FORMS`) is every firm's."""
+    asked = [f.value for f in F.names(question) if not is_country(f.value) and f.value not in LEGAL_FORMS] \
+        or named(question)
     heads = {p.n: f"{p.text} {p.doc.title or ''}" for p in passages}
     return not heads or all(any(n in heads and names_any(heads[n], asked) for n in c.cited) for c in claims)
 

@@ -21,6 +21,7 @@ from . import facts as F
 from .asked import asked_kinds, differ, placed_other, time_of
 from .conflicts import about, recovered, same_thing
 from .gate import names_held
+from .lexicon import LEGAL_FORMS
 from .quantity import is_change, superseded, unit_after, with_qualifier
 from .text import content_words, split_sentences
 from .types import Conflict, Hit, Passage
@@ -71,7 +72,7 @@ def more(found: list[Conflict], answer: str, question: str, passages: list[Passa
                   None)  # the disagreement listing the answer's value, if one does
     if found and target is None:  # the answer's sentence gives another figure too, and the passages disagree on that
         return found, []
-    named = F.named(question) or recovered(question, passages)
+    named = [n for n in F.named(question) or recovered(question, passages) if n not in LEGAL_FORMS]  # "Corp" is any firm's
     terms = {t for t in content_words(question) if not t.isdigit()}
     own = names_held(question)
     seen = {p.doc.id for p in passages} | {v["doc_id"] for c in found for v in c.values}

@@ -678,3 +678,12 @@ def test_last_years_figure_does_not_answer_a_question_asking_of_no_year():
     assert typed(said("1,788,000 dlrs"), asked_then, Settings(), [p]).claims
     grown = passage(1, "a", "National Convenience sales rose 60,000 dlrs over last year's to 1,788,000 dlrs.", "1987-03-03")
     assert typed(said("1,788,000 dlrs"), "What were National Convenience Stores' sales?", Settings(), [grown]).claims
+
+
+def test_a_legal_form_names_no_firm():
+    q = "What net income did Unicorp American Corp report for the fourth quarter?"
+    other = passage(1, "a", "Silver State Mining Corp corrected its fourth quarter net income to 485,380 dlrs.", "1987-03-06",
+                    title="SILVER STATE MINING CORRECTS NET")
+    assert typed(said("485,380 dlrs"), q, Settings(), [other]).claims == []  # "Corp" is every firm's
+    own = passage(1, "b", "Unicorp American Corp said fourth quarter net income was 1,279,000 dlrs.", "1987-03-06")
+    assert typed(said("1,279,000 dlrs"), q, Settings(), [own]).claims
