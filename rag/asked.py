@@ -55,6 +55,8 @@ def asked_kinds(question: str) -> set[str]:
     set()
     >>> sorted(asked_kinds("At what price did it sell its sugar?")), sorted(asked_kinds("How many dollars did it make?"))
     (['money'], ['money'])
+    >>> sorted(asked_kinds("What pay rise were unions demanding?")), sorted(asked_kinds("How thick was the ice?"))
+    (['money', 'pct'], ['num'])
     """
     question = mended(question)
     out: set[str] = set()

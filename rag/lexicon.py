@@ -38,6 +38,13 @@ ASKED_FORMS: list[tuple[str, frozenset[str]]] = [
     # "how long": a span of time ("15 months"); a length ("510 km") is rarely asked so in news
     (r"\bhow long\b|\bduration\b", frozenset({"duration"})),
     (r"\bhow (?:large|big|small)\b", frozenset({"num", "money"})),
+    # "how thick", "how old", "how strong" (a quake): a measure, a number with its unit
+    (r"\bhow (?:thick|thin|deep|tall|far|heavy|wide|fast|strong|old|severe)\b", frozenset({"num"})),
+    # "what pay rise", "which price cut": how much something moved, in percent or as an amount
+    # (a noun: "which investor cut its stake" asks a name)
+    (r"\b(?:what|which)\s+(?:[\w-]+\s+)?(?:rise|increase|hike|cut|reduction|decrease|raise)s?\b"
+     r"(?=\s+(?:was|were|is|are|did|does|do|has|have|had|will|would|could|of|in|for|on)\b|\s*\?)",
+     frozenset({"pct", "money", "num"})),
     (r"\bhow (?:high|low)\b|\blevel\b", frozenset({"num", "money", "pct"})),
     # "when" leading or ending the question ("what stake did it hold when it sold?" asks a stake);
     # "time" alone, not in "all-time" or "time-frame"
