@@ -55,12 +55,14 @@ def same_stem(a: str, b: str) -> bool:
 
 
 def name_words(text: str) -> set[str]:
-    """The lower-cased words a name is looked for among; "U.S." reads as "us".
+    """The lower-cased words a name is looked for among; "U.S." reads as "us";
+    a hyphenated name is there whole as well as in its parts ("Ka-shing").
 
-    >>> sorted(name_words("U.S. tariffs, 30%"))
-    ['30', 'tariffs', 'us']
+    >>> sorted(name_words("U.S. tariffs, 30%")), sorted(name_words("Li Ka-shing"))
+    (['30', 'tariffs', 'us'], ['ka', 'ka-shing', 'li', 'shing'])
     """
-    return set(re.findall(r"[a-z0-9]+", text.lower().replace(".", "")))
+    low = text.lower().replace(".", "")
+    return set(re.findall(r"[a-z0-9]+", low)) | set(re.findall(r"[a-z0-9]+(?:-[a-z0-9]+)+", low))
 
 
 def names_held(text: str) -> set[str]:
