@@ -214,7 +214,8 @@ def same_thing(a: dict, b: dict, named: list[str], terms: set[str] = frozenset()
     (`part`); naming each of the question's `named` things that `a` names
     (in its sentence or its article's headline); and holding MIN_HELD of
     the question's `terms` that `a`'s sentence holds (those very terms:
-    other question words do not stand in for them)? A loan to U.K. banks
+    other question words do not stand in for them; `b`'s headline may hold
+    them, as it says what a list of firms' figures is of)? A loan to U.K. banks
     and a loan from anyone, 1986's sales and this year's target, a wheat
     tender and sugar production, or the price of a buyback and a tax refund
     in a story naming the same people, are different quantities, not two
@@ -235,7 +236,8 @@ def same_thing(a: dict, b: dict, named: list[str], terms: set[str] = frozenset()
     held_a = terms & set(content_words(a.get("quote") or ""))
     if len(held_a) < MIN_HELD_TERMS:  # one shared word says too little ("tariffs" and "duties" are one thing)
         return True
-    return len(held_a & set(content_words(_read_with(b, around or {})))) >= MIN_HELD * len(held_a)
+    held_b = set(content_words(f"{_read_with(b, around or {})} {b.get('title') or ''}"))  # a headline says what its list is of
+    return len(held_a & held_b) >= MIN_HELD * len(held_a)
 
 
 def _names_of(version: dict, around: dict[str, str]) -> set[str]:

@@ -181,9 +181,11 @@ PART_OF_YEAR = ["quarter", "qtr", "half", "week", "weeks"]  # "half" is also rea
 # Source: the measures of size and traffic in financial news (balance-sheet
 # totals; airline traffic reports; a firm's sales, under any of their names);
 # found on the Reuters dev half (r309, r359, r402). A question naming any word
-# of a row names the measure.
+# of a row names the measure. The last row is a limit set, not an amount
+# reached ("above its 15.8 mln bpd quota" beside output: dev r155).
 OTHER_MEASURES: list[frozenset[str]] = [frozenset({"assets"}), frozenset({"deposits"}), frozenset({"miles"}),
-                                        frozenset({"sales", "revenues", "revenue", "turnover"})]
+                                        frozenset({"sales", "revenues", "revenue", "turnover"}),
+                                        frozenset({"quota", "ceiling", "target", "limit"})]
 
 # A company's legal form, written after its name ("Unicorp American Corp",
 # "Silver State Mining Corp"): every company has one, so it tells no company

@@ -19,15 +19,16 @@ import re
 
 from . import facts as F
 from .asked import asked_kinds, differ, placed_other, time_of
-from .conflicts import about, recovered, same_thing
-from .gate import names_held
+from .conflicts import about, closeness, recovered, same_thing
+from .gate import holds_name, is_country, name_words, names_held
 from .lexicon import LEGAL_FORMS
-from .quantity import is_change, superseded, unit_after, with_qualifier
+from .quantity import is_change, measures_other, superseded, unit_after, with_qualifier
 from .text import content_words, split_sentences
 from .types import Conflict, Hit, Passage
 from .verify import MARK
 
 MAX_SPREAD = 2.0  # a version from beyond the passages is within this factor of the answer's (`conflicts.MAX_SPREAD` is 10)
+_CLAUSE = re.compile(r"[,;]|\band\b")  # what separates one firm's figure from the next in a list
 _OF_NAME = re.compile(r"\s+of\s+([A-Z][A-Za-z&.-]+)")  # "50.1 pct of Piedmont": whose the figure is
 
 
@@ -109,7 +110,9 @@ def _other(x: str, f: F.Fact, a: dict, p: Passage, question: str, own: set[str])
     neither replaced in its sentence nor of another time than the question's,
     nor of a name the question does not give ("50.1 pct of Piedmont"). A
     sentence that also gives `f` agrees with the answer: its other figure is
-    of something else ("undervalued 10 or 15 pct" beside "15 pct").
+    of something else ("undervalued 10 or 15 pct" beside "15 pct"). Of
+    several, the one written nearest the question's names ("Volkswagen fell
+    42.5 pct, American Motors plunged 62.5 pct").
 
     >>> from rag.types import Chunk, Document
     >>> p = Passage(5, Chunk("c", "b", "", 0, 0), Document("b", "", "h", "T"), "", 0.5)
@@ -121,12 +124,30 @@ def _other(x: str, f: F.Fact, a: dict, p: Passage, question: str, own: set[str])
     found = F.values(x)
     if any(F.matches(g, {f}, x) for g in found):
         return None
-    for g in found:
-        if g.kind == f.kind and g.value != f.value and _near(f, g) and unit_after(x, g) == a["unit"] \
-                and is_change(x, g) == a["change"] and not superseded(x, g) \
-                and not placed_other(x, g, question, p.doc.date) and not _of_another(x, g, own):
-            return _version(x, g, p)
-    return None
+    fit = [g for g in found if g.kind == f.kind and g.value != f.value and _near(f, g) and unit_after(x, g) == a["unit"]
+           and is_change(x, g) == a["change"] and not superseded(x, g)
+           and not placed_other(x, g, question, p.doc.date) and not _of_another(x, g, own)
+           and not measures_other(g.surface, x, question, {g.kind})]
+    named = F.named(question)  # of several, the one in the clause naming the question's names, else the nearest
+    near = {w: 1.0 for w in named}
+    return _version(x, max(fit, key=lambda g: (_in_clause(x, g, named), closeness(x, g, near))), p) if fit else None
+
+
+def _in_clause(x: str, g: F.Fact, named: list[str]) -> bool:
+    """Is the value written in a clause (between commas, semicolons or an
+    "and") that names one of `named`, a country only where it names nothing
+    else ("American Motors plunged 62.5 pct", not "Volkswagen of America
+    fell 42.5 pct")?
+
+    >>> x = "Volkswagen of America fell 42.5 pct, American Motors plunged 62.5 pct and Toyota sold 1,082."
+    >>> [_in_clause(x, g, ["american", "motors", "us"]) for g in F.values(x)]
+    [False, True, False]
+    """
+    i = x.find(g.surface)
+    starts = [0] + [m.end() for m in _CLAUSE.finditer(x, 0, i)]
+    end = _CLAUSE.search(x, i + len(g.surface))
+    words = name_words(x[starts[-1]:end.start() if end else len(x)])  # as written: "America" is no "American"
+    return any(holds_name(n, words) for n in [n for n in named if not is_country(n)] or named)
 
 
 def _near(f: F.Fact, g: F.Fact) -> bool:

@@ -84,3 +84,21 @@ def test_a_version_naming_nothing_is_read_with_its_passage():
                           {"value": "March 15", "n": 1, "doc_id": "a", "chunk_id": "a-c", "title": a.title, "quote": first}])
     assert len(anchored([c], "It extended until March 15 [1].", q, [p1, p2])) == 1
     assert anchored([c], "It extended until March 15 [1].", q, [p1, shown(later, b, 2)]) == []  # whose ratio? not said
+
+
+def test_a_version_in_a_list_is_the_figure_of_the_firm_asked_and_its_headline_says_what_the_list_is_of():
+    q = "By how much did American Motors' U.S. car sales fall in late February from a year earlier?"
+    a = doc("a", "1987-03-04", "AMERICAN MOTORS LATE FEBRUARY SALES OFF")
+    b = doc("b", "1987-03-04", "U.S. CAR SALES UP 6.7 PCT IN LATE FEBRUARY")
+    p = shown("American Motors said its U.S. car sales for late February dropped 65 pct from a year earlier.", a)
+    h = hit("Volkswagen of America fell 42.5 pct, American Motors plunged 62.5 pct and Toyota sold 1,082.", b, 9)
+    found, _ = run("65% [1]", [p], [(h, b)], question=q)
+    assert [v["value"] for v in found[0].values] == ["65 pct", "62.5 pct"]
+
+
+def test_a_quota_is_no_version_of_the_output_asked():
+    q = "How much crude oil did OPEC produce in February?"
+    a, b = doc("a", "1987-03-05", "OPEC OUTPUT"), doc("b", "1987-03-06", "OIL PRICES")
+    p = shown("OPEC produced an average 16.1 mln bpd of crude oil in February.", a)
+    h = hit("Traders assumed OPEC was producing crude well above its 15.8 mln bpd quota in February.", b, 9)
+    assert run("16.1 mln bpd [1]", [p], [(h, b)], question=q) == ([], [])
