@@ -9,8 +9,8 @@ for a value of the same kind and unit as the answer's, about what the
 question names and of the same time, part of the year and thing
 (`conflicts.same_thing`). Neither the words the answer's sentence uses nor
 its meaning (cosine) told the real versions from other figures on the
-Reuters dev half (eval/REUTERS.md, tenth session), so these checks are all. No model call, no
-new search: the hits are the ones retrieval already fused.
+Reuters dev half (eval/REUTERS.md, tenth session), so these checks are all.
+No model call, no new search: the hits are the ones retrieval already fused.
 """
 
 from __future__ import annotations
@@ -81,14 +81,14 @@ def more(found: list[Conflict], answer: str, question: str, passages: list[Passa
     new: list[dict] = []
     added: list[Passage] = []
     for h in hits:
-        doc = docs.get(h.chunk.doc_id)
         if len(new) >= most:
             break
+        doc = docs.get(h.chunk.doc_id)
         if doc is None or doc.id in seen:
             continue
         p = Passage(len(passages) + len(added) + 1, h.chunk, doc, h.chunk.text, h.dense)
         for x in split_sentences(h.chunk.text):
-            v = _other(x, f, a, p, question, own) if about(x, p, named) else None
+            v = _other(x, f, a, p, question, own, named) if about(x, p, named) else None
             said = {g.value for g in F.values(v["value"])} if v else set()
             if v and same_thing(a, v, named, terms) and not _past(a, v) and not said & listed:
                 seen.add(doc.id)
@@ -104,20 +104,21 @@ def more(found: list[Conflict], answer: str, question: str, passages: list[Passa
     return out, added
 
 
-def _other(x: str, f: F.Fact, a: dict, p: Passage, question: str, own: set[str]) -> dict | None:
+def _other(x: str, f: F.Fact, a: dict, p: Passage, question: str, own: set[str], named: list[str]) -> dict | None:
     """A sentence's value that is another version of the answer's `f`: of
     its kind and unit, a change where it is one, not far from it in size,
     neither replaced in its sentence nor of another time than the question's,
     nor of a name the question does not give ("50.1 pct of Piedmont"). A
     sentence that also gives `f` agrees with the answer: its other figure is
     of something else ("undervalued 10 or 15 pct" beside "15 pct"). Of
-    several, the one written nearest the question's names ("Volkswagen fell
-    42.5 pct, American Motors plunged 62.5 pct").
+    several, the one in the clause naming the question's `named` firm
+    ("Volkswagen fell 42.5 pct, American Motors plunged 62.5 pct"), else the
+    one written nearest them.
 
     >>> from rag.types import Chunk, Document
     >>> p = Passage(5, Chunk("c", "b", "", 0, 0), Document("b", "", "h", "T"), "", 0.5)
     >>> f, a = F.Fact("pct", 15.0, "15 pct"), {"unit": "", "change": False}
-    >>> [_other(x, f, a, p, "What stake in USAir does TWA hold?", {"usair", "twa"}) is None
+    >>> [_other(x, f, a, p, "What stake in USAir does TWA hold?", {"usair", "twa"}, ["usair", "twa"]) is None
     ...  for x in ("TWA holds 16 pct of USAir.", "USAir will buy 50.1 pct of Piedmont.", "It is 10 or 15 pct.")]
     [False, True, True]
     """
@@ -128,7 +129,6 @@ def _other(x: str, f: F.Fact, a: dict, p: Passage, question: str, own: set[str])
            and is_change(x, g) == a["change"] and not superseded(x, g)
            and not placed_other(x, g, question, p.doc.date) and not _of_another(x, g, own)
            and not measures_other(g.surface, x, question, {g.kind})]
-    named = F.named(question)  # of several, the one in the clause naming the question's names, else the nearest
     near = {w: 1.0 for w in named}
     return _version(x, max(fit, key=lambda g: (_in_clause(x, g, named), closeness(x, g, near))), p) if fit else None
 
