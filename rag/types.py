@@ -105,9 +105,10 @@ class Answer:
 
     def to_json(self) -> dict:
         """The `ask --json` contract (DESIGN.md), plus extra fields: among
-        them `evidence`, the [n] passages the model saw with their titles, so
-        that every view of an answer can be drawn from the JSON alone (the
-        CLI's warm path gets only JSON from the server)."""
+        them `evidence`, the [n] passages the model saw with their titles
+        (and after them any passage citing a version found beyond them:
+        `rag.versions`), so that every view of an answer can be drawn from
+        the JSON alone (the CLI's warm path gets only JSON from the server)."""
         return {
             "question": self.question,
             "answer": self.answer,

@@ -1,7 +1,13 @@
 """Disagreements: versions found beyond the passages the model read, and versions read with their passage."""
 
+from rag import indexing
+from rag.conflicts import anchored
+from rag.pipeline import answer
+from rag.settings import Settings
 from rag.types import Chunk, Conflict, Document, Hit, Passage
 from rag.versions import more
+
+from helpers import FakeEmbedder, FakeLLM, check_contract, write_articles
 
 Q = "How large is Brazil's total foreign debt?"
 
@@ -73,8 +79,6 @@ def test_an_answer_giving_two_figures_keeps_the_disagreement_its_passages_show()
 
 
 def test_a_version_naming_nothing_is_read_with_its_passage():
-    from rag.conflicts import anchored
-
     q = "Until what date did Home Intensive Care extend the conversion ratio on its preferred stock?"
     a, b = doc("a", "1987-03-03", "HOME INTENSIVE EXTENDS"), doc("b", "1987-03-04", "HOME INTENSIVE EXTENDS")
     first = "Home Intensive Care said it extended until March 15 the conversion ratio on its preferred stock."
@@ -102,3 +106,28 @@ def test_a_quota_is_no_version_of_the_output_asked():
     p = shown("OPEC produced an average 16.1 mln bpd of crude oil in February.", a)
     h = hit("Traders assumed OPEC was producing crude well above its 15.8 mln bpd quota in February.", b, 9)
     assert run("16.1 mln bpd [1]", [p], [(h, b)], question=q) == ([], [])
+
+
+def test_the_answer_cites_a_version_the_model_did_not_read(tmp_path):
+    """Through the pipeline: the model reads one passage (-k 1) and answers
+    30%; another article's 32% is listed with its own citation, after the
+    model's passages, and the JSON keeps to the contract."""
+    news = write_articles(tmp_path / "news", {
+        "cut.txt": "US cuts tariffs on Chinese goods\n\nThe United States cut tariffs on Chinese goods to 30% for 90 days.\n",
+        "later.txt": ("---\ntitle: Tariff truce holds\ndate: 2025-11-05\n---\n"
+                      "Importers said tariffs on Chinese goods in the United States stood at 32%.\n"),
+        "storm.txt": "Storm floods coastal town\n\nHeavy rain flooded the coastal town of Brighton on Monday.\n",
+    })
+    settings, embedder = Settings(index_dir=tmp_path / "index", seeds_dir=news, top_k=1), FakeEmbedder()
+    index, _, _ = indexing.ingest(settings, embedder, [news])
+    llm = FakeLLM(lambda m: "30% [1]" if "to 30%" in m[-1]["content"] else "32% [1]")
+    a = answer("What tariff rate do Chinese goods face in the United States?", index, embedder, llm, settings)
+    j = a.to_json()
+    check_contract(j, index)
+    assert len(j["passages"]) == 1 and "The sources differ" in j["answer"], j["answer"]
+    cited = {c["n"]: c["doc_id"] for c in j["citations"]}
+    assert len(cited) == 2 and set(cited.values()) == {"cut", "later"} and max(cited) == 2
+    assert [e["n"] for e in j["evidence"]] == [1, 2]
+    off = answer("What tariff rate do Chinese goods face in the United States?", index, embedder, llm,
+                 settings.model_copy(update={"more_versions": 0}))
+    assert "differ" not in off.answer and len(off.citations) == 1
