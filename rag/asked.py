@@ -9,7 +9,7 @@ from __future__ import annotations
 import difflib
 import re
 
-from .facts import MENDED_SIMILARITY, MONTHS, Fact, leading_name, matches, month_of, names, values
+from .facts import MENDED_SIMILARITY, MONTHS, Fact, leading_name, month_of, names, values
 from .lexicon import (
     ASKED_FORMS,
     CHANGE_VERBS,
@@ -21,8 +21,7 @@ from .lexicon import (
     RELATIVE_YEARS,
     WANTS_NAME,
 )
-from .quantity import singular
-from .text import split_sentences
+from .quantity import given_at, singular
 
 TIME_KINDS = {"year", "month", "date"}
 MIN_MENDED_CHARS = 6  # shorter words are not mended: "rate" and "rats" are both words
@@ -212,15 +211,12 @@ def placed_elsewhen(claim: str, passage: str, question: str) -> bool:
     if not said:
         return False
     places = []  # the times near each place the passage gives one of the claim's figures
-    for sentence in split_sentences(passage):
-        found = values(sentence)
-        times = [t for t in found if t.kind in TIME_KINDS and not _base(sentence, t)]
-        spans = [m.start() for m in _DAY_SPAN.finditer(sentence)]
-        for f in found:
-            i = sentence.find(f.surface)
-            if f.kind not in TIME_KINDS and i >= 0 and any(matches(c, {f}, sentence) for c in said):
-                near = [t for t in times if abs(sentence.find(t.surface) - i) <= TIME_REACH + len(f.surface)]
-                places.append((near, any(abs(j - i) <= TIME_REACH + len(f.surface) for j in spans)))
+    for sentence, found, f in given_at(said, passage):
+        i = sentence.find(f.surface)
+        if f.kind not in TIME_KINDS and i >= 0:
+            times = [t for t in found if t.kind in TIME_KINDS and not _base(sentence, t)]
+            near = [t for t in times if abs(sentence.find(t.surface) - i) <= TIME_REACH + len(f.surface)]
+            places.append((near, any(abs(m.start() - i) <= TIME_REACH + len(f.surface) for m in _DAY_SPAN.finditer(sentence))))
     asked = values(question)
     return bool(places) and all(_other_time(asked, times) or (part and _whole_month(asked)) for times, part in places)
 

@@ -7,6 +7,7 @@ versions apart from other figures."""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 
 from . import facts as F
 from .lexicon import (
@@ -222,9 +223,24 @@ def measures_other(claim: str, passage: str, question: str, kinds: set[str]) -> 
     """
     said = [f for f in F.values(claim) if f.kind in kinds]
     asked = {singular(w) for w in re.findall(r"[A-Za-z]+", question)}
-    places = [labelled(sentence, g) for sentence in split_sentences(passage) for g in F.values(sentence)
-              if any(F.matches(c, {g}, sentence) for c in said)]
+    places = [labelled(sentence, g) for sentence, _, g in given_at(said, passage)]
     return bool(places) and all(p and not asked & _NAMES_OF[p] for p in places)
+
+
+def given_at(said: list[F.Fact], passage: str) -> Iterator[tuple[str, list[F.Fact], F.Fact]]:
+    """Each place the passage gives one of the `said` figures (a claim's):
+    its sentence, that sentence's values, and the figure as written there.
+    What a passage says around a figure is read at these places
+    (`measures_other`, `placed_before`, `asked.placed_elsewhen`).
+
+    >>> [(g.surface, len(found)) for _, found, g in given_at(F.values("30%"), "Tariffs are 30 pct. They were 25 pct in 2024.")]
+    [('30 pct', 1)]
+    """
+    for sentence in split_sentences(passage):
+        found = F.values(sentence)
+        for g in found:
+            if any(F.matches(c, {g}, sentence) for c in said):
+                yield sentence, found, g
 
 
 EARLIER_REACH = 50  # characters around a figure searched for "last year's" (as `asked.TIME_REACH`)
@@ -252,13 +268,12 @@ def placed_before(claim: str, passage: str, question: str) -> bool:
         return False
     said = [f for f in F.values(claim) if f.kind not in ("year", "month", "date")][:1]  # its figure, not a restatement
     places = []
-    for sentence in split_sentences(passage):
-        for f in F.values(sentence):
-            i = sentence.find(f.surface)
-            if i >= 0 and f.kind not in ("year", "month", "date") and any(F.matches(c, {f}, sentence) for c in said):
-                places.append(any(abs(m.start() - i) <= EARLIER_REACH + len(f.surface)
-                                  and not _between(sentence, i, m.start(), f) and not _COMPARED.search(sentence[:m.start()])
-                                  for m in _EARLIER.finditer(sentence)))
+    for sentence, _, f in given_at(said, passage):
+        i = sentence.find(f.surface)
+        if i >= 0 and f.kind not in ("year", "month", "date"):
+            places.append(any(abs(m.start() - i) <= EARLIER_REACH + len(f.surface)
+                              and not _between(sentence, i, m.start(), f) and not _COMPARED.search(sentence[:m.start()])
+                              for m in _EARLIER.finditer(sentence)))
     return bool(places) and all(places)
 
 
