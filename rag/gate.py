@@ -20,11 +20,11 @@ from __future__ import annotations
 import difflib
 import functools
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from .facts import initialisms, names, quantities
-from .lexicon import ALIASES
+from .lexicon import ALIASES, LEGAL_FORMS
 from .settings import Settings
 from .types import Passage
 
@@ -96,6 +96,17 @@ def is_country(name: str) -> bool:
     (True, True, False)
     """
     return name in country_words()
+
+
+def telling(names: Iterable[str]) -> list[str]:
+    """The names that tell one firm or thing from another: not a country
+    (`is_country`: beside other names it is their context) nor a legal
+    form ("Corp": `lexicon.LEGAL_FORMS`, every firm's).
+
+    >>> telling(["unicorp", "american", "corp", "us"])
+    ['unicorp']
+    """
+    return [n for n in names if not is_country(n) and n not in LEGAL_FORMS]
 
 
 def other_country(text: str, question: str) -> bool:

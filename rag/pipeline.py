@@ -20,8 +20,7 @@ from . import facts as F
 from .asked import answers, asked_kinds, asks_level, placed_elsewhen
 from .embed import Embedder
 from .facts import named
-from .gate import Gate, gate, is_country, mended_countries, names_any
-from .lexicon import LEGAL_FORMS
+from .gate import Gate, gate, mended_countries, names_any, telling
 from .llm import LLM
 from .quantity import measures_other, moved, placed_before
 from .question import Question, clean_question
@@ -220,11 +219,10 @@ def _about(claims: list[Claim], passages: list[Passage], question: str) -> bool:
     names one of the question's names? "3.5 mln dlrs" cited to another
     firm's story answers nothing about the firm asked of. A country named
     beside other names (not counting a first word that may be one,
-    `facts.leading_name`) is their context (`gate.is_country`): another
-    maker's "U.S.A." sales say nothing of "Volkswagen's U.S. truck sales".
-    A legal form ("Corp": `lexicon.LEGAL_FORMS`) is every firm's."""
-    asked = [f.value for f in F.names(question) if not is_country(f.value) and f.value not in LEGAL_FORMS] \
-        or named(question)
+    `facts.leading_name`) is their context: another maker's "U.S.A." sales
+    say nothing of "Volkswagen's U.S. truck sales"; nor does a legal form
+    ("Corp") tell a firm (`gate.telling`)."""
+    asked = telling(f.value for f in F.names(question)) or named(question)
     heads = {p.n: f"{p.text} {p.doc.title or ''}" for p in passages}
     return not heads or all(any(n in heads and names_any(heads[n], asked) for n in c.cited) for c in claims)
 

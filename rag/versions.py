@@ -20,7 +20,7 @@ import re
 from . import facts as F
 from .asked import asked_kinds, differ, placed_other, time_of
 from .conflicts import about, closeness, recovered, same_thing
-from .gate import holds_name, is_country, name_words, names_held
+from .gate import holds_name, name_words, names_held, telling
 from .lexicon import LEGAL_FORMS
 from .quantity import is_change, measures_other, superseded, unit_after, with_qualifier
 from .text import content_words, split_sentences
@@ -147,7 +147,7 @@ def _in_clause(x: str, g: F.Fact, named: list[str]) -> bool:
     starts = [0] + [m.end() for m in _CLAUSE.finditer(x, 0, i)]
     end = _CLAUSE.search(x, i + len(g.surface))
     words = name_words(x[starts[-1]:end.start() if end else len(x)])  # as written: "America" is no "American"
-    return any(holds_name(n, words) for n in [n for n in named if not is_country(n)] or named)
+    return any(holds_name(n, words) for n in telling(named) or named)
 
 
 def _near(f: F.Fact, g: F.Fact) -> bool:
