@@ -73,7 +73,7 @@ def find(question: str, passages: list[Passage], scores: dict[str, float] | None
     best_of: dict[str, float] = {}
     for p in passages:
         best_of[p.doc.id] = max(best_of.get(p.doc.id, -1.0), p.relevance)
-    terms = [t for t in dict.fromkeys(content_words(question)) if not t.isdigit()]
+    terms = question_terms(question)
 
     named = [f.value for f in F.names(question)] or recovered(question, passages)  # what a version must be about
     cands = []  # (passage, sentence): sentences about as relevant as their article's best
@@ -125,7 +125,7 @@ def find(question: str, passages: list[Passage], scores: dict[str, float] | None
         return []
     group = max(groups.values(), key=lambda g: (len(g), max(v[0] for v in g)))
     top = max(group, key=lambda v: v[0])[2]  # the best-fitting version; one far from it is of something else
-    group = [v for v in group if v[2] is top or not far_apart(v[2], top)]
+    group = [v for v in group if v[2] is top or not _far(v[2], top)]
     if len({f.value for _, _, f, _, _ in group}) < MIN_VERSIONS:
         return []
     values, seen = [], set()
@@ -138,7 +138,14 @@ def find(question: str, passages: list[Passage], scores: dict[str, float] | None
     return [Conflict(kind=group[0][2].kind, values=values)]
 
 
-def far_apart(a: F.Fact, b: F.Fact) -> bool:
+def question_terms(question: str) -> list[str]:
+    """The question's stemmed words, once each, in order, without its
+    numbers: what a version's sentence is weighed by (`find`) and must
+    hold (`same_thing`)."""
+    return [t for t in dict.fromkeys(content_words(question)) if not t.isdigit()]
+
+
+def _far(a: F.Fact, b: F.Fact) -> bool:
     """Are two values more than MAX_SPREAD times apart (a total and a part)?"""
     if not isinstance(a.value, int | float) or not isinstance(b.value, int | float):
         return False  # a day of the month ("3-4") has no size
@@ -173,7 +180,7 @@ def anchored(found: list[Conflict], answer: str, question: str = "", passages: l
     """
     said = set(F.values(answer))
     named = F.named(question) or recovered(question, passages)
-    terms = {t for t in content_words(question) if not t.isdigit()}
+    terms = set(question_terms(question))
     around = {p.chunk.id: p.text for p in passages}
     out = []
     for c in found:
@@ -230,13 +237,14 @@ def same_thing(a: dict, b: dict, named: list[str], terms: set[str] = frozenset()
     ta, tb = time_of(a), time_of(b)
     if ta and tb and differ(ta, tb) or part(a) != part(b):
         return False
-    have_a, have_b = _names_of(a, around or {}), _names_of(b, around or {})
+    around = around or {}
+    have_a, have_b = _names_of(a, around), _names_of(b, around)
     if not all(holds_name(n, have_b) for n in named if holds_name(n, have_a)):
         return False
     held_a = terms & set(content_words(a.get("quote") or ""))
     if len(held_a) < MIN_HELD_TERMS:  # one shared word says too little ("tariffs" and "duties" are one thing)
         return True
-    held_b = set(content_words(f"{_read_with(b, around or {})} {b.get('title') or ''}"))  # a headline says what its list is of
+    held_b = set(content_words(f"{_read_with(b, around)} {b.get('title') or ''}"))  # a headline says what its list is of
     return len(held_a & held_b) >= MIN_HELD * len(held_a)
 
 

@@ -19,11 +19,11 @@ import re
 
 from . import facts as F
 from .asked import asked_kinds, differ, placed_other, time_of
-from .conflicts import about, closeness, recovered, same_thing
+from .conflicts import about, closeness, question_terms, recovered, same_thing
 from .gate import holds_name, name_words, names_held, telling
 from .lexicon import LEGAL_FORMS
 from .quantity import is_change, measures_other, superseded, unit_after, with_qualifier
-from .text import content_words, split_sentences
+from .text import split_sentences
 from .types import Conflict, Hit, Passage
 from .verify import MARK
 
@@ -74,7 +74,7 @@ def more(found: list[Conflict], answer: str, question: str, passages: list[Passa
     if found and target is None:  # the answer's sentence gives another figure too, and the passages disagree on that
         return found, []
     named = [n for n in F.named(question) or recovered(question, passages) if n not in LEGAL_FORMS]  # "Corp" is any firm's
-    terms = {t for t in content_words(question) if not t.isdigit()}
+    terms = set(question_terms(question))
     own = names_held(question)
     seen = {p.doc.id for p in passages} | {v["doc_id"] for c in found for v in c.values}
     listed = {g.value for v in (target.values if target else [a]) for g in F.values(v["value"])}
