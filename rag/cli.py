@@ -260,19 +260,25 @@ def rag_main():
 @click.option("--no-unchecked", is_flag=True, help="Skip the row of the model's raw, unchecked answers.")
 @click.option("--llm-cache", is_flag=True, help="Development: reuse the model's replies to identical prompts (eval/.cache/).")
 @click.option("--check", "check_", is_flag=True, help="Exit non-zero when a score is under eval/thresholds.toml.")
+@click.option("--ablate", is_flag=True, help="Score with each trust mechanism off in turn (eval/ablate.py).")
 @index_option
-def eval_cmd(model, gold_set, split, limit, no_baseline, no_unchecked, llm_cache, check_, index_dir):
+def eval_cmd(model, gold_set, split, limit, no_baseline, no_unchecked, llm_cache, check_, ablate, index_dir):
     """Score the whole system on a gold set (eval/gold.jsonl, eval/gold_reuters.jsonl).
 
     \b
     Examples:
       rag eval                                   # the shipped articles' gold set, default model
       rag eval --gold reuters --split dev --no-unchecked
+      rag eval --gold reuters --split dev --ablate --llm-cache   # what each mechanism adds
     """
     try:
         from eval import harness
 
         settings = _settings(model=model, index_dir=index_dir)
+        if ablate:
+            from eval import ablate as ablation
+
+            return click.echo(ablation.table(settings, gold_set, split, llm_cache, limit, check_))
         report = harness.evaluate(settings, gold_set, None if split == "all" else split, limit=limit,
                                   baseline=not no_baseline, unchecked=not no_unchecked, llm_cache=llm_cache)
         click.echo(harness.markdown(report).split("## Failed")[0])

@@ -310,6 +310,8 @@ def gate(question: str, passages: list[Passage], settings: Settings, pool: str =
     rel = max(p.relevance for p in passages)
     if rel < settings.min_relevance:
         return Gate(False, rel, [], "no passage is about the question")
+    if not settings.name_gate:
+        return Gate(True, rel, [])
     raw = articles_text(passages) + " " + pool
     have = names_held(raw)
     # a name spelled out in the question and abbreviated in the articles: "United Nations" / "UN"

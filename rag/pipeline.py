@@ -299,7 +299,8 @@ def answer(question: str | Question, index: Index, embedder: Embedder, llm: LLM 
     ev = gather_evidence(q, index, embedder, settings, top_k)
     g = gate(q.text, ev.passages, settings, ev.pool)
     found = conflicts.find(q.text, ev.passages, {s.text: s.dense for s in ev.sentences},
-                           settings.conflict_margin, settings.min_relevance, settings.conflict_spread) if g.ok else []
+                           settings.conflict_margin, settings.min_relevance, settings.conflict_spread) \
+        if g.ok and settings.disagreements else []
     clock.mark("retrieve")
     draft, checked = None, Checked([])
     if g.ok and llm is not None:
@@ -310,7 +311,7 @@ def answer(question: str | Question, index: Index, embedder: Embedder, llm: LLM 
         checked = fall_back(ev, settings, checked.removed, checked.confidence, draft is not None and refused(draft))
     found = conflicts.anchored(found, " ".join(c.text for c in checked.claims), q.text, ev.passages)
     more: list[Passage] = []
-    if checked.claims and settings.more_versions:
+    if checked.claims and settings.more_versions and settings.disagreements:
         found, more = versions.more(found, _cite(checked.claims), q.text, ev.passages, ev.hits, index.docs,
                                     settings.more_versions)
     clock.mark("generate")

@@ -73,6 +73,8 @@ class Settings(BaseSettings):
     min_relevance: float = Field(0.35, ge=-1, le=1, description="Best evidence cosine below this: off-topic, abstain (answerable >= 0.63, off-topic ~0.27).")
     min_support: float = Field(0.5, ge=0, le=1, description="Share of a claim's content words its cited passage must hold.")
     extract_min_relevance: float = Field(0.6, ge=-1, le=1, description="Evidence cosine needed to answer by extract when the model fails (0.5 before sentence vectors were read in their chunk, which raises their cosines; 0.6 chosen on the Reuters dev half and the seeds set: eval/README.md).")
+    name_gate: bool = Field(True, description="Refuse without asking the model when a name or year the question gives is in none of the passages or the chunks they came from (`rag.gate`); False leaves only the off-topic check (min_relevance).")
+    disagreements: bool = Field(True, description="Look for articles giving the asked value differently and list each version with its source (`rag.conflicts`, `rag.versions`); False: one answer, no versions.")
     same_time: bool = Field(True, description="An answer (the model's, with typed_answers, or the fallback's sentence) may not give another year, month or day than the question's: eval/README.md.")
     typed_answers: bool = Field(True, description="Drop a model answer that holds no value of the kind asked (an amount, a date, a name): eval/README.md.")
     min_answer_confidence: float = Field(0.0, ge=0, le=1, description="The model's own yes/no check of its answer (P(yes), asked in the same conversation; ~0.4 s): below this the answer is dropped. 0 turns the check off: the default, since on the Reuters dev half the default model's P(yes) was 0.84-0.94 for right and wrong answers alike.")

@@ -217,6 +217,10 @@ def test_disagreeing_articles_give_both_values_with_their_sources(tmp_path):
     assert not a.abstained and a.conflicts
     assert "30%" in a.answer and "40%" in a.answer
     assert {c["doc_id"] for c in j["citations"]} == {"tariffs", "analysts"}
+    # with disagreements off (the eval's ablation row) the same answer stands alone
+    one = answer("What tariff rate does the United States charge on Chinese goods?", idx, emb, llm,
+                 s.model_copy(update={"disagreements": False}))
+    assert not one.abstained and not one.conflicts and "40%" not in one.answer
 
 
 # The answer sentence sits in a long article full of filler, so its chunk

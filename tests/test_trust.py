@@ -139,6 +139,9 @@ def test_the_gate_finds_the_questions_context_in_the_headline_and_date():
     q = "What penal rate did the Bank charge before the Budget?"
     assert not gate(q, [rate], Settings()).ok
     assert gate(q, [rate], Settings(), "Markets await the Budget. The Bank charged a penal rate of 11-3/4 pct.").ok
+    # with the name gate off (the eval's ablation row) only the off-topic check is left
+    assert gate(q, [rate], Settings(name_gate=False)).ok
+    assert not gate(q, [passage(1, "a", "Bank rates.", relevance=0.1)], Settings(name_gate=False)).ok
 
 
 def test_a_disagreement_is_one_quantity_newest_first_and_about_the_answer():

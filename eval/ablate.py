@@ -1,0 +1,109 @@
+"""What each trust mechanism adds: the pipeline scored on a gold set with
+every mechanism on, then with each one off in turn (`rag eval --ablate`).
+
+A row's figures minus the first row's are what that mechanism costs when it
+is gone. The last row is the model's own answer with nothing checked (no
+gate, claim check, fallback or disagreements: `pipeline.answer_unchecked`).
+With `--llm-cache` the rows whose prompts are the same as the first row's
+reuse its replies, so only a row that sends the model other questions
+(the name gate off) asks llama.cpp again.
+
+Writes eval/reports/ablation-<gold set>-<model>/ablation.{json,md}.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+from .harness import HERE, TRUST, CachedLLM, run_system, score
+
+# (row, the settings that turn the mechanism off, what the mechanism does)
+ABLATIONS: list[tuple[str, dict, str]] = [
+    ("name gate", {"name_gate": False},
+     "refuses without the model when a name or year of the question is in none of the passages (`rag.gate`)"),
+    ("typed answers", {"typed_answers": False},
+     "drops an answer without the kind of value asked, of another measure, or about another firm (`pipeline.typed`)"),
+    ("same time", {"same_time": False},
+     "drops an answer, fallback sentence or version of another year, month or quarter than the question's (`rag.asked`)"),
+    ("extractive fallback", {"extract_min_relevance": 1.0},
+     "answers with the best evidence sentence when nothing the model wrote survives (`rag.fallback`)"),
+    ("versions beyond the passages", {"more_versions": 0},
+     "adds versions of the answer's figure from hits the model did not read (`rag.versions`)"),
+    ("disagreements", {"disagreements": False},
+     "lists each article's version where articles give the asked value differently (`rag.conflicts`, `rag.versions`)"),
+]
+SHOWN = 0.0005  # a change under this prints as 0.000: not shown
+LABELS = {"accuracy": "right answers", "refusal_accuracy": "right refusals", "false_refusal_rate": "false refusals",
+          "disagreement_recall": "disagreements shown", "false_disagreement_rate": "false \"differ\"",
+          "citation_precision": "citation precision"}
+
+
+def ablate(settings, gold_set: str = "seeds", split: str | None = None, llm_cache: bool = False,
+           out_dir: Path | None = None, limit: int | None = None) -> dict:
+    """Score every row of ABLATIONS (and all on, and nothing checked) on one
+    gold set; write and return the table."""
+    from rag.pipeline import answer, answer_unchecked
+    from rag.progress import progress_bar
+    from rag.service import Assistant
+
+    from .goldsets import GOLD_SETS
+
+    gs = GOLD_SETS[gold_set]
+    gold, settings = gs.items(split)[:limit] if limit else gs.items(split), gs.settings(settings)
+    assistant = Assistant(settings)
+    assistant.warm_up()
+    index, embedder, llm = assistant.index, assistant.embedder, assistant.llm()
+    if llm_cache:
+        llm = CachedLLM(llm, HERE / ".cache" / "llm" / f"{settings.model.replace('/', '_')}.jsonl")
+    t0 = time.perf_counter()
+    rows = {}
+    for name, off, _ in [("all on", {}, ""), *ABLATIONS]:
+        s = settings.model_copy(update=off)
+        with progress_bar(f"ablation: {name}" + (" off" if off else ""), total=len(gold)) as adv:
+            rows[name] = score(run_system(gold, lambda q, s=s: answer(q, index, embedder, llm, s), adv))
+    with progress_bar("ablation: nothing checked", total=len(gold)) as adv:
+        rows["nothing checked"] = score(run_system(gold, lambda q: answer_unchecked(q, index, embedder, llm, settings),
+                                                   adv))
+    report = {"gold_set": gold_set, "split": split or "all", "model": llm.id, "n_items": len(gold),
+              "wall_s": round(time.perf_counter() - t0, 1), "rows": rows,
+              "off": {name: off for name, off, _ in ABLATIONS}}
+    out_dir = out_dir or HERE / "reports" / f"ablation-{gold_set}-{settings.model.replace('/', '_')}"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / "ablation.json").write_text(json.dumps(report, indent=1), "utf-8")
+    (out_dir / "ablation.md").write_text(markdown(report), "utf-8")
+    return report
+
+
+def table(settings, gold_set: str, split: str, llm_cache: bool, limit: int | None, check: bool) -> str:
+    """`rag eval --ablate`: the ablation run, as its markdown table."""
+    from rag.errors import RagError
+
+    if check:
+        raise RagError("--ablate turns mechanisms off, and no threshold is for that; run it without --check.")
+    return markdown(ablate(settings, gold_set, None if split == "all" else split, llm_cache, limit=limit))
+
+
+def markdown(report: dict) -> str:
+    """The table: one row a mechanism off, each figure with its change from
+    all on (a mechanism helps where turning it off makes the figure worse).
+
+    >>> r = {"gold_set": "seeds", "split": "all", "model": "m", "n_items": 2, "wall_s": 1.0, "rows": {
+    ...     "all on": dict.fromkeys(TRUST, 0.5), "typed answers": {**dict.fromkeys(TRUST, 0.5), "accuracy": 0.25}}}
+    >>> print(markdown(r).splitlines()[-1])
+    | typed answers off | 0.250 (-0.250) | 0.500 | 0.500 | 0.500 | 0.500 | 0.500 |
+    """
+    base = report["rows"]["all on"]
+    lines = [f"# Ablation: {report['gold_set']} gold set ({report['split']}), {report['model']}", "",
+             f"{report['n_items']} items, {report['wall_s']} s. Each row turns one mechanism off "
+             "(eval/ablate.py: ABLATIONS); the change from all on is in brackets.", "",
+             "| row | " + " | ".join(LABELS[k] for k in TRUST) + " |", "|---|" + "---|" * len(TRUST)]
+    for name, got in report["rows"].items():
+        cells = []
+        for k in TRUST:
+            d = got[k] - base[k]
+            cells.append(f"{got[k]:.3f}" + (f" ({d:+.3f})" if name != "all on" and abs(d) >= SHOWN else ""))
+        label = name if name in ("all on", "nothing checked") else f"{name} off"
+        lines.append(f"| {label} | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
