@@ -113,3 +113,22 @@ def test_rag_bench_smoke_on_tiny_model(tmp_path):
     assert all(parts[k] >= 0 for k in ("imports_s", "index_load_s", "embedder_load_s", "llm_load_s", "retrieval_s",
                                       "prompt_to_first_token_s"))
     assert "full_ingest" not in j
+
+
+@pytest.mark.slow
+def test_rag_eval_ablate_turns_each_mechanism_off_in_its_row(tmp_path):
+    from eval.ablate import ABLATIONS, ablate
+    from rag.settings import Settings
+
+    r = ablate(Settings(model="tiny", index_dir=tmp_path / "index", seeds_dir=SEEDS), "seeds", limit=4,
+               out_dir=tmp_path / "out")
+    rows = r["rows"]
+    assert list(rows) == ["all on", *(name for name, _, _ in ABLATIONS), "nothing checked"]
+    assert all(row["n"] == 4 for row in rows.values())
+    assert "fallback" not in rows["extractive fallback"]["decided_by"]
+    assert rows["disagreements"]["false_disagreement_rate"] == 0 == rows["disagreements"]["disagreement_recall"]
+    assert set(rows["nothing checked"]["decided_by"]) <= {"llm", "abstain after llm"}  # no gate, no fallback
+    gated = rows["all on"]["decided_by"].get("gate", 0)
+    assert rows["name gate"]["decided_by"].get("gate", 0) <= gated  # only off-topic questions are stopped
+    md = (tmp_path / "out" / "ablation.md").read_text()
+    assert "| name gate off |" in md and "| nothing checked |" in md
