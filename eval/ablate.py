@@ -17,7 +17,7 @@ import json
 import time
 from pathlib import Path
 
-from .harness import HERE, TRUST, CachedLLM, run_system, score
+from .harness import HERE, TRUST, load, model_slug, run_system, score
 
 # (row, the settings that turn the mechanism off, what the mechanism does)
 ABLATIONS: list[tuple[str, dict, str]] = [
@@ -46,17 +46,8 @@ def ablate(settings, gold_set: str = "seeds", split: str | None = None, llm_cach
     gold set; write and return the table."""
     from rag.pipeline import answer, answer_unchecked
     from rag.progress import progress_bar
-    from rag.service import Assistant
 
-    from .goldsets import GOLD_SETS
-
-    gs = GOLD_SETS[gold_set]
-    gold, settings = gs.items(split)[:limit] if limit else gs.items(split), gs.settings(settings)
-    assistant = Assistant(settings)
-    assistant.warm_up()
-    index, embedder, llm = assistant.index, assistant.embedder, assistant.llm()
-    if llm_cache:
-        llm = CachedLLM(llm, HERE / ".cache" / "llm" / f"{settings.model.replace('/', '_')}.jsonl")
+    gold, settings, index, embedder, llm = load(settings, gold_set, split, limit, llm_cache)
     t0 = time.perf_counter()
     rows = {}
     for name, off, _ in [("all on", {}, ""), *ABLATIONS]:
@@ -69,7 +60,7 @@ def ablate(settings, gold_set: str = "seeds", split: str | None = None, llm_cach
     report = {"gold_set": gold_set, "split": split or "all", "model": llm.id, "n_items": len(gold),
               "wall_s": round(time.perf_counter() - t0, 1), "rows": rows,
               "off": {name: off for name, off, _ in ABLATIONS}}
-    out_dir = out_dir or HERE / "reports" / f"ablation-{gold_set}-{settings.model.replace('/', '_')}"
+    out_dir = out_dir or HERE / "reports" / f"ablation-{gold_set}-{model_slug(settings)}"
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / "ablation.json").write_text(json.dumps(report, indent=1), "utf-8")
     (out_dir / "ablation.md").write_text(markdown(report), "utf-8")

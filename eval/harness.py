@@ -173,14 +173,10 @@ class CachedLLM:
         yield from pieces
 
 
-def evaluate(settings, gold_set: str = "seeds", split: str | None = None, limit: int | None = None,
-             baseline: bool = True, unchecked: bool = True, llm_cache: bool = False,
-             out_dir: Path | None = None) -> dict:
-    """Run a gold set (or one split of it) through the real pipeline, the
-    extractive baseline and the model's unchecked answers; score each system
-    overall and per split; write the reports; return the report."""
-    from rag.pipeline import answer, answer_unchecked
-    from rag.progress import progress_bar
+def load(settings, gold_set: str, split: str | None, limit: int | None, llm_cache: bool):
+    """A gold set's items (its `split`, the first `limit`), the settings that
+    search its collection, and its warm index, embedder and LLM (replies
+    from eval/.cache/llm/ with `llm_cache`)."""
     from rag.service import Assistant
 
     from .goldsets import GOLD_SETS
@@ -190,9 +186,27 @@ def evaluate(settings, gold_set: str = "seeds", split: str | None = None, limit:
     settings = gs.settings(settings)
     assistant = Assistant(settings)
     assistant.warm_up()
-    index, embedder, llm = assistant.index, assistant.embedder, assistant.llm()
+    llm = assistant.llm()
     if llm_cache:
-        llm = CachedLLM(llm, HERE / ".cache" / "llm" / f"{settings.model.replace('/', '_')}.jsonl")
+        llm = CachedLLM(llm, HERE / ".cache" / "llm" / f"{model_slug(settings)}.jsonl")
+    return gold, settings, assistant.index, assistant.embedder, llm
+
+
+def model_slug(settings) -> str:
+    """The model's name as a file or folder name (a GGUF path has slashes)."""
+    return settings.model.replace("/", "_")
+
+
+def evaluate(settings, gold_set: str = "seeds", split: str | None = None, limit: int | None = None,
+             baseline: bool = True, unchecked: bool = True, llm_cache: bool = False,
+             out_dir: Path | None = None) -> dict:
+    """Run a gold set (or one split of it) through the real pipeline, the
+    extractive baseline and the model's unchecked answers; score each system
+    overall and per split; write the reports; return the report."""
+    from rag.pipeline import answer, answer_unchecked
+    from rag.progress import progress_bar
+
+    gold, settings, index, embedder, llm = load(settings, gold_set, split, limit, llm_cache)
     systems: dict[str, list[Row]] = {}
     t0 = time.perf_counter()
     if baseline:
@@ -225,7 +239,7 @@ def evaluate(settings, gold_set: str = "seeds", split: str | None = None, limit:
                                  for c in r.out.get("conflicts", [])]}
                   for r in systems[llm.id]],
     }
-    out_dir = out_dir or HERE / "reports" / f"{gold_set}-{settings.model.replace('/', '_')}"
+    out_dir = out_dir or HERE / "reports" / f"{gold_set}-{model_slug(settings)}"
     write_reports(report, out_dir)
     return report
 
