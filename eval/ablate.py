@@ -17,7 +17,8 @@ import json
 import time
 from pathlib import Path
 
-from .harness import HERE, TRUST, load, model_slug, run_system, score
+from . import scoring as S
+from .harness import HERE, TRUST, Row, load, model_slug, run_system, score
 
 # (row, the settings that turn the mechanism off, what the mechanism does)
 ABLATIONS: list[tuple[str, dict, str]] = [
@@ -49,22 +50,44 @@ def ablate(settings, gold_set: str = "seeds", split: str | None = None, llm_cach
 
     gold, settings, index, embedder, llm = load(settings, gold_set, split, limit, llm_cache)
     t0 = time.perf_counter()
-    rows = {}
+    runs: dict[str, list[Row]] = {}
     for name, off, _ in [("all on", {}, ""), *ABLATIONS]:
         s = settings.model_copy(update=off)
         with progress_bar(f"ablation: {name}" + (" off" if off else ""), total=len(gold)) as adv:
-            rows[name] = score(run_system(gold, lambda q, s=s: answer(q, index, embedder, llm, s), adv))
+            runs[name] = run_system(gold, lambda q, s=s: answer(q, index, embedder, llm, s), adv)
     with progress_bar("ablation: nothing checked", total=len(gold)) as adv:
-        rows["nothing checked"] = score(run_system(gold, lambda q: answer_unchecked(q, index, embedder, llm, settings),
-                                                   adv))
+        runs["nothing checked"] = run_system(gold, lambda q: answer_unchecked(q, index, embedder, llm, settings), adv)
     report = {"gold_set": gold_set, "split": split or "all", "model": llm.id, "n_items": len(gold),
-              "wall_s": round(time.perf_counter() - t0, 1), "rows": rows,
-              "off": {name: off for name, off, _ in ABLATIONS}}
+              "wall_s": round(time.perf_counter() - t0, 1), "rows": {name: score(r) for name, r in runs.items()},
+              "headroom": headroom(runs), "off": {name: off for name, off, _ in ABLATIONS}}
     out_dir = out_dir or HERE / "reports" / f"ablation-{gold_set}-{model_slug(settings)}"
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / "ablation.json").write_text(json.dumps(report, indent=1), "utf-8")
     (out_dir / "ablation.md").write_text(markdown(report), "utf-8")
     return report
+
+
+def headroom(runs: dict[str, list[Row]]) -> dict:
+    """How far a perfect check could go with these answers: the share of
+    answerable items that some row answers right (a check that kept every
+    right answer and dropped every wrong one, in any row, would score that,
+    with every unanswerable item refused), and the share whose gold passage
+    reached the model at all. Checks choose among answers; they cannot make
+    one, so where this is under a target, the reader or the retrieval has to
+    change, not the checks.
+
+    >>> it = {"kind": "fact", "answers": ["7 pct"], "quotes": [{"text": "rose 7 pct"}]}
+    >>> out = lambda a, p: {"abstained": not a, "answer": a, "passages": [{"text": p}]}
+    >>> headroom({"all on": [Row(it, out("", "rose 7 pct"))], "off": [Row(it, out("7 pct [1]", "rose 7 pct"))]})
+    {'answerable': 1, 'right_in_some_row': 1.0, 'gold_passage_read': 1.0}
+    """
+    first = next(iter(runs.values()))
+    idx = [i for i, r in enumerate(first) if r.answerable]
+    right = [any(not rows[i].out["abstained"] and S.any_alias(rows[i].out["answer"], rows[i].item["answers"])
+                 for rows in runs.values()) for i in idx]
+    read = [S.first_rank([p["text"] for p in first[i].out["passages"]], [q["text"] for q in first[i].item["quotes"]])
+            is not None for i in idx]
+    return {"answerable": len(idx), "right_in_some_row": S.mean(right), "gold_passage_read": S.mean(read)}
 
 
 def table(settings, gold_set: str, split: str, llm_cache: bool, limit: int | None, check: bool) -> str:
@@ -97,4 +120,8 @@ def markdown(report: dict) -> str:
             cells.append(f"{got[k]:.3f}" + (f" ({d:+.3f})" if name != "all on" and abs(d) >= SHOWN else ""))
         label = name if name in ("all on", "nothing checked") else f"{name} off"
         lines.append(f"| {label} | " + " | ".join(cells) + " |")
+    if h := report.get("headroom"):
+        lines += ["", f"Headroom: of {h['answerable']} answerable items, some row answers {h['right_in_some_row']:.3f} "
+                  f"right, and the model read the gold passage for {h['gold_passage_read']:.3f}. A check that kept "
+                  "every right answer and dropped every wrong one could reach the first figure, no more."]
     return "\n".join(lines) + "\n"

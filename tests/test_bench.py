@@ -130,5 +130,8 @@ def test_rag_eval_ablate_turns_each_mechanism_off_in_its_row(tmp_path):
     assert set(rows["nothing checked"]["decided_by"]) <= {"llm", "abstain after llm"}  # no gate, no fallback
     gated = rows["all on"]["decided_by"].get("gate", 0)
     assert rows["name gate"]["decided_by"].get("gate", 0) <= gated  # only off-topic questions are stopped
+    h = r["headroom"]  # a perfect check can keep any row's right answer, so no row beats the headroom
+    assert h["answerable"] > 0 and all(row["accuracy"] <= h["right_in_some_row"] <= 1 for row in rows.values())
+    assert rows["all on"]["recall_at_k"] == h["gold_passage_read"]  # top_k 4 passages, recall counted at 5: the same
     md = (tmp_path / "out" / "ablation.md").read_text()
-    assert "| name gate off |" in md and "| nothing checked |" in md
+    assert "| name gate off |" in md and "| nothing checked |" in md and "Headroom:" in md
