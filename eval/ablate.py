@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 from . import scoring as S
-from .harness import HERE, TRUST, Row, load, model_slug, run_system, score
+from .harness import ANSWERABLE, HERE, TRUST, Row, load, model_slug, run_system, score
 
 # (row, the settings that turn the mechanism off, what the mechanism does)
 ABLATIONS: list[tuple[str, dict, str]] = [
@@ -57,9 +57,11 @@ def ablate(settings, gold_set: str = "seeds", split: str | None = None, llm_cach
             runs[name] = run_system(gold, lambda q, s=s: answer(q, index, embedder, llm, s), adv)
     with progress_bar("ablation: nothing checked", total=len(gold)) as adv:
         runs["nothing checked"] = run_system(gold, lambda q: answer_unchecked(q, index, embedder, llm, settings), adv)
+    with progress_bar("ablation: the model on the gold chunks", total=len(gold)) as adv:
+        reader = on_gold_chunks(gold, index, llm, settings, adv)
     report = {"gold_set": gold_set, "split": split or "all", "model": llm.id, "n_items": len(gold),
               "wall_s": round(time.perf_counter() - t0, 1), "rows": {name: score(r) for name, r in runs.items()},
-              "headroom": headroom(runs), "off": {name: off for name, off, _ in ABLATIONS}}
+              "headroom": {**headroom(runs), **reader}, "off": {name: off for name, off, _ in ABLATIONS}}
     out_dir = out_dir or HERE / "reports" / f"ablation-{gold_set}-{model_slug(settings)}"
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / "ablation.json").write_text(json.dumps(report, indent=1), "utf-8")
@@ -88,6 +90,38 @@ def headroom(runs: dict[str, list[Row]]) -> dict:
     read = [S.first_rank([p["text"] for p in first[i].out["passages"]], [q["text"] for q in first[i].item["quotes"]])
             is not None for i in idx]
     return {"answerable": len(idx), "right_in_some_row": S.mean(right), "gold_passage_read": S.mean(read)}
+
+
+def on_gold_chunks(gold: list[dict], index, llm, settings, progress=None) -> dict:
+    """The reader with perfect retrieval: each answerable item asked, with
+    the same prompt, with only the whole chunks that hold its gold quotes as
+    passages. Its reply, unchecked, is right when it names a gold answer.
+    Where this is under a target, no retrieval or check around this model
+    reaches it; where it is over, the passages it is given or the checks lose
+    the difference. Items whose quotes lie in no chunk are left out (`gold_n`)."""
+    from rag.pipeline import Evidence, generate, read_question
+    from rag.types import Passage
+    from rag.verify import is_refusal
+
+    by_doc: dict[str, list] = {}
+    for c in index.chunks:
+        by_doc.setdefault(c.doc_id, []).append(c)
+    right, refused = [], []
+    for it in gold:
+        if progress:
+            progress(1)
+        chunks = []
+        for q in it["quotes"] if it["kind"] in ANSWERABLE else []:
+            held = [c for c in by_doc.get(q.get("doc_id", ""), []) if S.quote_in(c.text, q["text"])]
+            if held and held[0] not in chunks:
+                chunks.append(held[0])
+        if not chunks:
+            continue
+        passages = [Passage(n, c, index.docs[c.doc_id], c.text, 1.0) for n, c in enumerate(chunks, start=1)]
+        raw = generate(Evidence(read_question(it["question"], index, settings), [], [], passages), llm, settings).raw
+        refused.append(is_refusal(raw))
+        right.append(not is_refusal(raw) and S.any_alias(raw, it["answers"]))
+    return {"gold_n": len(right), "right_on_gold_chunks": S.mean(right), "refused_on_gold_chunks": S.mean(refused)}
 
 
 def table(settings, gold_set: str, split: str, llm_cache: bool, limit: int | None, check: bool) -> str:
@@ -124,4 +158,8 @@ def markdown(report: dict) -> str:
         lines += ["", f"Headroom: of {h['answerable']} answerable items, some row answers {h['right_in_some_row']:.3f} "
                   f"right, and the model read the gold passage for {h['gold_passage_read']:.3f}. A check that kept "
                   "every right answer and dropped every wrong one could reach the first figure, no more."]
+        if "gold_n" in h:
+            lines += ["", f"The model given only the chunks that hold the gold quotes ({h['gold_n']} answerable items): "
+                      f"{h['right_on_gold_chunks']:.3f} of its replies, unchecked, name a gold answer; "
+                      f"{h['refused_on_gold_chunks']:.3f} say the articles don't."]
     return "\n".join(lines) + "\n"

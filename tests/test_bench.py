@@ -133,5 +133,6 @@ def test_rag_eval_ablate_turns_each_mechanism_off_in_its_row(tmp_path):
     h = r["headroom"]  # a perfect check can keep any row's right answer, so no row beats the headroom
     assert h["answerable"] > 0 and all(row["accuracy"] <= h["right_in_some_row"] <= 1 for row in rows.values())
     assert rows["all on"]["recall_at_k"] == h["gold_passage_read"]  # top_k 4 passages, recall counted at 5: the same
+    assert 0 < h["gold_n"] <= h["answerable"] and 0 <= h["right_on_gold_chunks"] + h["refused_on_gold_chunks"] <= 1
     md = (tmp_path / "out" / "ablation.md").read_text()
-    assert "| name gate off |" in md and "| nothing checked |" in md and "Headroom:" in md
+    assert "| name gate off |" in md and "| nothing checked |" in md and "Headroom:" in md and "only the chunks" in md
