@@ -85,10 +85,8 @@ def headroom(runs: dict[str, list[Row]]) -> dict:
     """
     first = next(iter(runs.values()))
     idx = [i for i, r in enumerate(first) if r.answerable]
-    right = [any(not rows[i].out["abstained"] and S.any_alias(rows[i].out["answer"], rows[i].item["answers"])
-                 for rows in runs.values()) for i in idx]
-    read = [S.first_rank([p["text"] for p in first[i].out["passages"]], [q["text"] for q in first[i].item["quotes"]])
-            is not None for i in idx]
+    right = [any(rows[i].right for rows in runs.values()) for i in idx]
+    read = [first[i].gold_rank is not None for i in idx]
     return {"answerable": len(idx), "right_in_some_row": S.mean(right), "gold_passage_read": S.mean(read)}
 
 
@@ -120,7 +118,7 @@ def on_gold_chunks(gold: list[dict], index, llm, settings, progress=None) -> dic
         passages = [Passage(n, c, index.docs[c.doc_id], c.text, 1.0) for n, c in enumerate(chunks, start=1)]
         raw = generate(Evidence(read_question(it["question"], index, settings), [], [], passages), llm, settings).raw
         refused.append(is_refusal(raw))
-        right.append(not is_refusal(raw) and S.any_alias(raw, it["answers"]))
+        right.append(not refused[-1] and S.any_alias(raw, it["answers"]))
     return {"gold_n": len(right), "right_on_gold_chunks": S.mean(right), "refused_on_gold_chunks": S.mean(refused)}
 
 

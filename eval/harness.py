@@ -57,12 +57,22 @@ class Row:
     def answerable(self) -> bool:
         return self.item["kind"] in ANSWERABLE
 
+    @property
+    def right(self) -> bool:
+        """Answered (not refused), naming a gold answer."""
+        return not self.out["abstained"] and S.any_alias(self.out["answer"], self.item["answers"])
+
+    @property
+    def gold_rank(self) -> int | None:
+        """The first passage holding a gold quote (1-based), if any does."""
+        return S.first_rank([p["text"] for p in self.out["passages"]], [q["text"] for q in self.item["quotes"]])
+
 
 def score(rows: list[Row], k: int = 5) -> dict:
     """All metrics over the rows of one system."""
     ans = [r for r in rows if r.answerable]
     una = [r for r in rows if not r.answerable]
-    ranks = [S.first_rank([p["text"] for p in r.out["passages"]], [q["text"] for q in r.item["quotes"]]) for r in ans]
+    ranks = [r.gold_rank for r in ans]
     answered = [r for r in ans if not r.out["abstained"]]
     cites = [(r, c) for r in answered for c in r.out["citations"]]
     valid = [S.citation_valid(c["text"], [q["text"] for q in r.item["quotes"]], r.item["answers"]) for r, c in cites]
@@ -81,7 +91,7 @@ def score(rows: list[Row], k: int = 5) -> dict:
         "n": len(rows),
         "recall_at_k": S.mean([x is not None and x <= k for x in ranks]),
         "mrr": S.mean([1 / x if x else 0.0 for x in ranks]),
-        "accuracy": S.mean([S.any_alias(r.out["answer"], r.item["answers"]) and not r.out["abstained"] for r in ans]),
+        "accuracy": S.mean([r.right for r in ans]),
         "token_f1": S.mean([S.token_f1(r.out["answer"], r.item["answers"]) for r in ans]),
         "citation_precision": S.mean(valid),
         "citation_coverage": S.mean(covered) if answered else 0.0,
@@ -109,7 +119,7 @@ def failed(row: Row) -> str | None:
         return "refused an answerable question"
     if row.item["kind"] == "conflict" and not S.versions_covered(row.out["answer"], [v["answers"] for v in row.item["versions"]]):
         return "did not name every version"
-    if not S.any_alias(row.out["answer"], row.item["answers"]):
+    if not row.right:
         return "wrong answer"
     return None
 
